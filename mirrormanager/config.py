@@ -1,0 +1,116 @@
+"""Parsing of the environment into settings values, kept apart from settings.py so it can be tested."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"  # noqa: S105
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql")
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """Read a boolean variable; anything but a clear yes or no is refused."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no or on/off")
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    """Read an integer variable with a lower bound."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def env_list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:
+    """Read a comma-separated list variable."""
+    raw = env.get(name)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def parse_database_url(url: str | None, *, default_sqlite_path: Path) -> dict[str, Any]:
+    """Turn DATABASE_URL into a Django DATABASES entry, with a clear error for anything unusable."""
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(default_sqlite_path),
+            # Queue workers and web processes write concurrently: wait for locks instead of failing.
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in SUPPORTED_DATABASE_SCHEMES:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL has scheme {scheme or '(none)'!r}; supported are postgres://user@host:port/name "
+            "and sqlite:///path/to/file.sqlite3"
+        )
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # dj-database-url raises several types for malformed URLs
+        raise ImproperlyConfigured(f"DATABASE_URL could not be parsed: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        if not config.get("NAME"):
+            raise ImproperlyConfigured("DATABASE_URL names no database: postgres://user@host:port/<name>")
+        try:
+            port = urlsplit(url).port
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"DATABASE_URL has a bad port: {exc}") from None
+        if port is not None and not 0 < port < 65536:
+            raise ImproperlyConfigured(f"DATABASE_URL has a bad port: {port}")
+    elif not config.get("NAME"):
+        raise ImproperlyConfigured("DATABASE_URL names no SQLite file: sqlite:///path/to/file.sqlite3")
+    return config
+
+
+def parse_broker_url(url: str | None) -> str | None:
+    """Validate Q_BROKER_URL: unset means the ORM broker, else a redis:// URL."""
+    if not url:
+        return None
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured(f"Q_BROKER_URL must be a redis:// URL, not {scheme or '(none)'!r}")
+    return url
+
+
+def check_production(*, production: bool, secret_key: str, debug: bool, allowed_hosts: list[str]) -> None:
+    """Refuse settings that must never reach production."""
+    if not production:
+        return
+    problems = []
+    if secret_key == DEV_SECRET_KEY or len(secret_key) < 50:
+        problems.append("SECRET_KEY is the development default or shorter than 50 characters")
+    if debug:
+        problems.append("DEBUG is on")
+    if not allowed_hosts or "*" in allowed_hosts:
+        problems.append("ALLOWED_HOSTS is empty or '*'")
+    if problems:
+        raise ImproperlyConfigured("Refusing to start in production mode: " + "; ".join(problems))
+
+
+def environ() -> Mapping[str, str]:
+    """The process environment (a seam for tests)."""
+    return os.environ

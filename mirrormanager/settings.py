@@ -1,0 +1,189 @@
+"""Django settings, read from the environment (see the configuration table in README.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mirrormanager.config import (
+    DEV_SECRET_KEY,
+    check_production,
+    env_bool,
+    env_int,
+    env_list,
+    environ,
+    parse_broker_url,
+    parse_database_url,
+)
+
+ENV = environ()
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(ENV.get("VAR_DIR", BASE_DIR / "var"))
+
+PRODUCTION = env_bool(ENV, "PRODUCTION", False)
+DEBUG = env_bool(ENV, "DEBUG", not PRODUCTION)
+SECRET_KEY = ENV.get("SECRET_KEY", DEV_SECRET_KEY)
+ALLOWED_HOSTS = env_list(ENV, "ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
+check_production(production=PRODUCTION, secret_key=SECRET_KEY, debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
+CSRF_TRUSTED_ORIGINS = env_list(ENV, "CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "mirrormanager.apps.CoreConfig",
+    "sync.apps.SyncConfig",
+    "metadata.apps.MetadataConfig",
+    "mirrors.apps.MirrorsConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mirrormanager.urls"
+WSGI_APPLICATION = "mirrormanager.wsgi.application"
+AUTH_USER_MODEL = "core.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": parse_database_url(ENV.get("DATABASE_URL"), default_sqlite_path=VAR_DIR / "db.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(ENV.get("STATIC_ROOT", VAR_DIR / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# The origin store and the published trees.
+MIRROR_ROOT = Path(ENV.get("MIRROR_ROOT", VAR_DIR / "mirror"))
+PROBE_ALLOW_PRIVATE = env_bool(ENV, "PROBE_ALLOW_PRIVATE", False)
+GEOIP_DB = ENV.get("GEOIP_DB") or None
+GEOIP_ASN_DB = ENV.get("GEOIP_ASN_DB") or None
+
+# Sync tuning (defaults measured on a 2-core machine; see bench/RESULTS.md).
+SYNC_DOWNLOAD_WORKERS = env_int(ENV, "SYNC_DOWNLOAD_WORKERS", 8, minimum=1)
+SYNC_INDEX_WORKERS = env_int(ENV, "SYNC_INDEX_WORKERS", 16, minimum=1)
+SYNC_CONNECT_TIMEOUT = env_int(ENV, "SYNC_CONNECT_TIMEOUT", 10, minimum=1)
+SYNC_READ_TIMEOUT = env_int(ENV, "SYNC_READ_TIMEOUT", 60, minimum=1)
+SYNC_RETRIES = env_int(ENV, "SYNC_RETRIES", 3, minimum=0)
+SYNC_MAX_INDEX_BYTES = env_int(ENV, "SYNC_MAX_INDEX_BYTES", 64 * 1024 * 1024, minimum=1024)
+SYNC_MAX_FILE_BYTES = env_int(ENV, "SYNC_MAX_FILE_BYTES", 8 * 1024**3, minimum=1024)
+PUBLISH_GRACE_SECONDS = env_int(ENV, "PUBLISH_GRACE_SECONDS", 6 * 3600, minimum=0)
+
+# A queue heartbeat older than this makes /healthz fail.
+QUEUE_HEARTBEAT_MAX_AGE = env_int(ENV, "QUEUE_HEARTBEAT_MAX_AGE", 180, minimum=60)
+
+Q_BROKER_URL = parse_broker_url(ENV.get("Q_BROKER_URL"))
+Q_TIMEOUT = env_int(ENV, "Q_TIMEOUT", 6 * 3600, minimum=60)
+Q_CLUSTER = {
+    "name": ENV.get("Q_CLUSTER_NAME", "mirrormanager"),
+    "workers": env_int(ENV, "Q_WORKERS", 2, minimum=1),
+    # A full sync of a large upstream runs for a long time: never kill it as stuck.
+    "timeout": Q_TIMEOUT,
+    "retry": Q_TIMEOUT + 600,
+    "max_attempts": 1,
+    "save_limit": 500,
+    "queue_limit": 50,
+    "catch_up": False,
+    "label": "Queue",
+    "poll": 1,
+}
+if Q_BROKER_URL:
+    Q_CLUSTER["redis"] = Q_BROKER_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "mirrormanager API",
+    "DESCRIPTION": "Collections, mirrors, the mirrorlist and the operator API of a Python package mirror network.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+EMAIL_BACKEND = ENV.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = ENV.get("DEFAULT_FROM_EMAIL", "mirrormanager@localhost")
+
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool(ENV, "SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int(ENV, "SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    # /healthz is probed over plain HTTP by load balancers.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SPECTACULAR_SETTINGS.update(
+    {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MirrorsConfig(AppConfig):
+    """Sites, hosts, restrictions, moderation, probes and the mirrorlist."""
+
+    name = "mirrors"
+    verbose_name = "Mirrors"

@@ -1,0 +1,59 @@
+"""Shared fixtures and factories. Feature fixtures live in each folder's own conftest.py."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+# CI sets these so that tests needing a service or a browser fail instead of skipping.
+REQUIRE_POSTGRES = os.environ.get("MM_REQUIRE_POSTGRES") == "1"
+REQUIRE_BROWSER = os.environ.get("MM_REQUIRE_BROWSER") == "1"
+REQUIRE_REDIS = os.environ.get("MM_REQUIRE_REDIS") == "1"
+
+
+def need(condition: bool, reason: str, *, required: bool) -> None:
+    """Skip when a service is missing, unless CI says it must be there: then fail."""
+    if condition:
+        return
+    if required:
+        pytest.fail(f"required but unavailable: {reason}")
+    pytest.skip(reason)
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def mirror_root(tmp_path: Path, settings) -> Path:
+    """Every test gets its own empty MIRROR_ROOT."""
+    root = tmp_path / "mirror"
+    root.mkdir()
+    settings.MIRROR_ROOT = root
+    return root
+
+
+@pytest.fixture
+def operator_user(django_user_model):
+    return django_user_model.objects.create_user("operator", "operator@example.org", "operator-pass-1234")
+
+
+@pytest.fixture
+def admin_user_account(django_user_model):
+    return django_user_model.objects.create_superuser("admin", "admin@example.org", "admin-pass-1234")
+
+
+@pytest.fixture(scope="session")
+def chromium_paths() -> tuple[str, str]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    need(bool(chromium and driver), "chromium and chromedriver are not installed", required=REQUIRE_BROWSER)
+    return chromium, driver
