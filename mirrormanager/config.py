@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,9 @@ def parse_database_url(url: str | None, *, default_sqlite_path: Path) -> dict[st
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(default_sqlite_path),
+            # A file, not memory, so that tests can hand the database to a real queue worker process;
+            # one per test process, so that concurrent test runs never share it.
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"mirrormanager-test-{os.getpid()}.sqlite3")},
             # Queue workers and web processes write concurrently: wait for locks instead of failing.
             "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
         }
@@ -69,19 +73,18 @@ def parse_database_url(url: str | None, *, default_sqlite_path: Path) -> dict[st
             "and sqlite:///path/to/file.sqlite3"
         )
     try:
+        port = urlsplit(url).port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL has a bad port: {exc}") from None
+    try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except Exception as exc:  # dj-database-url raises several types for malformed URLs
         raise ImproperlyConfigured(f"DATABASE_URL could not be parsed: {exc}") from None
     if config["ENGINE"] == "django.db.backends.postgresql":
         if not config.get("NAME"):
             raise ImproperlyConfigured("DATABASE_URL names no database: postgres://user@host:port/<name>")
-        try:
-            port = urlsplit(url).port
-        except ValueError as exc:
-            raise ImproperlyConfigured(f"DATABASE_URL has a bad port: {exc}") from None
-        if port is not None and not 0 < port < 65536:
-            raise ImproperlyConfigured(f"DATABASE_URL has a bad port: {port}")
-    elif not config.get("NAME"):
+    elif config.get("NAME") in (None, "", ":memory:"):
+        # Web processes and queue workers must share one database, so an in-memory one cannot work.
         raise ImproperlyConfigured("DATABASE_URL names no SQLite file: sqlite:///path/to/file.sqlite3")
     return config
 

@@ -107,6 +107,8 @@ STORAGES = {
 
 # The origin store and the published trees.
 MIRROR_ROOT = Path(ENV.get("MIRROR_ROOT", VAR_DIR / "mirror"))
+# Serve MIRROR_ROOT/pub from Django (make run, tests); in production nginx serves it.
+SERVE_PUBLISHED = env_bool(ENV, "SERVE_PUBLISHED", not PRODUCTION)
 PROBE_ALLOW_PRIVATE = env_bool(ENV, "PROBE_ALLOW_PRIVATE", False)
 GEOIP_DB = ENV.get("GEOIP_DB") or None
 GEOIP_ASN_DB = ENV.get("GEOIP_ASN_DB") or None

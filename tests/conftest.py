@@ -34,10 +34,11 @@ def port_open(host: str, port: int) -> bool:
 
 @pytest.fixture(autouse=True)
 def mirror_root(tmp_path: Path, settings) -> Path:
-    """Every test gets its own empty MIRROR_ROOT."""
+    """Every test gets its own empty MIRROR_ROOT and VAR_DIR."""
     root = tmp_path / "mirror"
     root.mkdir()
     settings.MIRROR_ROOT = root
+    settings.VAR_DIR = tmp_path / "var"
     return root
 
 
