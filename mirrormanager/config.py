@@ -73,7 +73,7 @@ def parse_database_url(url: str | None, *, default_sqlite_path: Path) -> dict[st
             "and sqlite:///path/to/file.sqlite3"
         )
     try:
-        port = urlsplit(url).port
+        urlsplit(url).port  # noqa: B018 -- urllib validates the port only when it is read
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL has a bad port: {exc}") from None
     try:

@@ -26,7 +26,9 @@ def test_anonymous_visitor_sees_public_navigation(browser, live_server):
     assert browser.title == "Home · mirrormanager"
     assert nav_labels(browser) == ["Mirror status", "Collections", "API docs"]
     assert browser.find_element(By.LINK_TEXT, "Log in").is_displayed()
-    stylesheet = browser.execute_script("return getComputedStyle(document.querySelector('.site-header')).borderBottomStyle")
+    stylesheet = browser.execute_script(
+        "return getComputedStyle(document.querySelector('.site-header')).borderBottomStyle"
+    )
     assert stylesheet == "solid", "the vendored stylesheet did not load"
 
 
