@@ -61,6 +61,20 @@ def main(argv: list[str] | None = None) -> int:
         ],
     )  # fmt: skip
     worker = _start("queue worker", [python, "manage.py", "qcluster"])
+    # The scheduler's first tick comes about 30 s after the cluster starts: queue one heartbeat now so
+    # that /healthz turns green as soon as the worker is up.
+    subprocess.run(
+        [
+            python,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django_q.tasks import async_task; async_task('mirrormanager.tasks.heartbeat')",
+        ],
+        cwd=ROOT,
+        check=False,
+        timeout=60,
+    )
     print(
         f"\nmirrormanager is running:\n"
         f"  site           {base}/\n"

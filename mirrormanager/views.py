@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -45,7 +46,10 @@ def published_file(request: HttpRequest, path: str) -> HttpResponse:
     if path == "" or path.endswith("/"):
         json_wanted = "/simple/" in f"/{path}" and _wants_json(request)
         path = f"{path}index.json" if json_wanted else f"{path}index.html"
-    response = static_serve(request, path, document_root=pub_root)
+    try:
+        response = static_serve(request, path, document_root=pub_root)
+    except SuspiciousFileOperation:
+        raise Http404("no such file") from None
     if path.endswith("/index.json") and "/simple/" in f"/{path}":
         response["Content-Type"] = PEP691_JSON
     elif path.endswith("/index.html") and "/simple/" in f"/{path}":
