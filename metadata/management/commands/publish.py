@@ -1,0 +1,46 @@
+"""manage.py publish [--collection SLUG] [--full]: publish collections as static trees."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from metadata.models import Collection
+from metadata.services import PublishError, collection_publish, collections_publish_all
+
+
+class Command(BaseCommand):
+    help = "Publish collections under MIRROR_ROOT/pub/<slug>/ (incremental unless --full)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--collection", metavar="SLUG", help="Only this collection (default: all)")
+        parser.add_argument("--full", action="store_true", help="Rebuild every page (writes only what differs)")
+
+    def handle(self, *args, collection: str | None = None, full: bool = False, **options) -> None:
+        if collection is not None:
+            try:
+                target = Collection.objects.get(slug=collection)
+            except Collection.DoesNotExist:
+                known = ", ".join(Collection.objects.values_list("slug", flat=True)) or "none"
+                raise CommandError(f"no collection {collection!r} (known: {known})") from None
+            try:
+                revision = collection_publish(collection=target, full=full)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+            self._report(target.slug, revision)
+            return
+        try:
+            revisions = collections_publish_all(full=full)
+        except PublishError as error:
+            raise CommandError(f"publication failed: {error}") from error
+        published = {revision.collection.slug: revision for revision in revisions}
+        for slug in Collection.objects.order_by("slug").values_list("slug", flat=True):
+            self._report(slug, published.get(slug))
+
+    def _report(self, slug: str, revision) -> None:
+        if revision is None:
+            self.stdout.write(f"{slug}: nothing changed")
+        else:
+            self.stdout.write(
+                f"{slug}: revision {revision.number}, {revision.projects} projects, {revision.files} files,"
+                f" {revision.bytes} bytes, repomd sha256 {revision.repomd_sha256}"
+            )

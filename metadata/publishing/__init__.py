@@ -1,0 +1,1 @@
+"""Static publication of collections: pages, data files, repodata and the commit protocol."""

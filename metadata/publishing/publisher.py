@@ -1,0 +1,371 @@
+"""One publish of one collection: catalogue -> tree, incremental or full, committed atomically.
+
+See metadata.publishing.tree for the commit protocol and docs/publishing.md for the tree.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from django.conf import settings
+
+from metadata import selectors
+from metadata.models import Collection
+from metadata.publishing.core_metadata import core_metadata_path, file_sha256
+from metadata.publishing.render import (
+    PublishedFile,
+    package_location,
+    project_html,
+    project_json,
+    root_html_chunks,
+    root_json_chunks,
+)
+from metadata.publishing.state import SCHEMA_VERSION, PublishState
+from metadata.publishing.tree import REPOMD, CollectionTree
+from sync.filters import FilterSpec
+from sync.store import blob_path, metadata_blob_path
+
+logger = logging.getLogger(__name__)
+
+CHUNK_NAMES = 500  # project names per catalogue query: bounded memory, few round trips
+GZIP_LEVEL = 6
+
+
+def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _iso(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Publisher:
+    """Publishes one collection. Use through metadata.services.collection_publish."""
+
+    def __init__(
+        self,
+        collection: Collection,
+        *,
+        full: bool,
+        record_revision: Callable[[Collection, dict], Any],
+    ) -> None:
+        self.collection = collection
+        self.requested_full = full
+        self.record_revision = record_revision
+        self.tree = CollectionTree(collection.slug)
+        self._metadata_hashes: dict[str, str] = {}
+        self.stats = {"projects_visited": 0, "pages_staged": 0, "pages_deleted": 0, "files_linked": 0}
+
+    # -- entry point --------------------------------------------------------------------------
+
+    def run(self) -> Any:
+        spec = FilterSpec.for_collection(self.collection)
+        tree = self.tree
+        with tree.lock():
+            self.recover()
+            self.collection.refresh_from_db()
+            result = self._publish(spec)
+            self.prune()
+            return result
+
+    def _record(self, record: dict) -> Any:
+        return self.record_revision(self.collection, record)
+
+    def recover(self) -> None:
+        """Finish a committed publish that crashed, or throw an uncommitted one away."""
+        record = self.tree.read_journal()
+        if record is not None:
+            logger.warning(
+                "%s: finishing the interrupted publish of revision %s",
+                self.collection.slug,
+                record["revision"]["number"],
+            )
+            self.tree.apply_journal(record, self._record)
+            return
+        linked = self.tree.discard_work()
+        if linked and self.tree.state_path.exists():
+            # Data files the crashed publish linked and nothing references: prune them later.
+            state = PublishState(self.tree.state_path, working_copy=False)
+            try:
+                state.garbage_add([path for path in linked if not state.referenced(path)], time.time())
+            finally:
+                state.close()
+
+    # -- the publish --------------------------------------------------------------------------
+
+    def _publish(self, spec: FilterSpec) -> Any:
+        tree = self.tree
+        started = time.monotonic()
+        now = time.time()
+        serial_now = selectors.catalogue_serial()
+        previous_repomd = tree.read_repomd()
+        fresh = previous_repomd is None or not tree.state_path.exists()
+        if fresh:
+            tree.next_path.unlink(missing_ok=True)
+        else:
+            shutil.copyfile(tree.state_path, tree.next_path)
+        try:
+            state = PublishState(tree.next_path)
+        except sqlite3.DatabaseError:
+            logger.warning("%s: unreadable publish state, publishing in full", self.collection.slug)
+            tree.next_path.unlink(missing_ok=True)
+            state, fresh = PublishState(tree.next_path), True
+        spec_key = json.dumps(
+            {"filters": spec.to_dict(), "upstream": self.collection.upstream_id, "schema": SCHEMA_VERSION},
+            sort_keys=True,
+        )
+        full = self.requested_full or fresh or state.meta_get("spec") != spec_key
+        tree.reset_staging()
+        deletions: list[str] = []
+        last_serial = int(state.meta_get("last_serial") or 0)
+
+        names = selectors.catalogue_names(
+            upstream_id=self.collection.upstream_id,
+            since_serial=None if full else self.collection.published_serial,
+        )
+        for chunk in _batched(names, CHUNK_NAMES):
+            last_serial = max(last_serial, max(serial for _, serial in chunk))
+            self._publish_chunk([name for name, _ in chunk], state, spec, full, deletions, now)
+        if full:
+            for chunk in _batched(state.untouched_names(), CHUNK_NAMES):
+                self._publish_chunk(chunk, state, spec, full, deletions, now, gone=True)
+            for name in tree.page_names_on_disk():
+                if not state.has_project(name):
+                    deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
+
+        tree.stage_stream("simple/index.html", root_html_chunks(state.iter_projects()))
+        tree.stage_stream("simple/index.json", root_json_chunks(state.iter_projects(), last_serial))
+        state.meta_set("spec", spec_key)
+        state.meta_set("last_serial", str(last_serial))
+
+        slug = self.collection.slug
+        primary = self._describe(
+            tree.write_data_stream(
+                "repodata", "primary.json.gz", self._gzip_writer(lambda out: state.write_primary_json(out, slug))
+            )
+        )
+        primary_db = self._write_primary_db(state)
+        unchanged = (
+            not fresh
+            and tree.staged == 0
+            and not deletions
+            and previous_repomd.get("data", {}).get("primary", {}).get("location") == primary["location"]
+            and previous_repomd.get("data", {}).get("primary_db", {}).get("location") == primary_db["location"]
+        )
+        if unchanged:
+            # The tree already is what this publish would write: keep the state (its meta may
+            # be newer), make no revision.
+            state.close()
+            os.replace(tree.next_path, tree.state_path)
+            tree.discard_work()
+            self.collection.published_serial = serial_now
+            self.collection.save(update_fields=["published_serial"])
+            logger.info("%s: nothing changed", self.collection.slug)
+            return None
+
+        for key, entry in (("primary", primary), ("primary_db", primary_db)):
+            old = state.meta_get(key)
+            if old and old != entry["location"]:
+                state.garbage_add([old], now)
+            state.meta_set(key, entry["location"])
+        counts = state.counts()
+        state.close()
+
+        number = self._next_revision_number()
+        timestamp = datetime.fromtimestamp(int(now), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        repomd = {
+            "version": 1,
+            "collection": self.collection.slug,
+            "revision": number,
+            "timestamp": timestamp,
+            "upstream_serial": last_serial,
+            "counts": counts,
+            "data": {"primary": primary, "primary_db": primary_db},
+        }
+        repomd_bytes = (json.dumps(repomd, indent=2) + "\n").encode()
+        tree.stage(REPOMD, repomd_bytes)
+        self.stats["pages_staged"] = tree.staged
+        self.stats["pages_deleted"] = len(deletions) // 2
+        record = {
+            "revision": {
+                "number": number,
+                "repomd_sha256": hashlib.sha256(repomd_bytes).hexdigest(),
+                "timestamp": timestamp,
+                "upstream_serial": last_serial,
+                "counts": counts,
+                "full": full,
+                "duration_seconds": round(time.monotonic() - started, 3),
+            },
+            "published_serial": serial_now,
+            "delete": deletions,
+        }
+        tree.write_journal(record)
+        logger.info("%s: committing revision %s (%s)", self.collection.slug, number, self.stats)
+        return tree.apply_journal(record, self._record)
+
+    def _next_revision_number(self) -> int:
+        numbers = self.collection.revisions.order_by("-number").values_list("number", flat=True)
+        return max(self.collection.revision, numbers.first() or 0) + 1
+
+    def _publish_chunk(
+        self,
+        names: list[str],
+        state: PublishState,
+        spec: FilterSpec,
+        full: bool,
+        deletions: list[str],
+        now: float,
+        *,
+        gone: bool = False,
+    ) -> None:
+        old = state.old_files(names)
+        published_before = state.published_names(names)
+        if full:
+            state.touch(names)
+        allowed = [] if gone else [name for name in names if spec.project_allowed(name)]
+        winners = selectors.catalogue_winners(allowed, upstream_id=self.collection.upstream_id) if allowed else {}
+        files = selectors.catalogue_stored_files([w.id for w in winners.values()]) if winners else {}
+        for name in names:
+            self.stats["projects_visited"] += 1
+            winner = winners.get(name)
+            old_files = old.get(name, {})
+            published: list[PublishedFile] = []
+            if winner is not None:
+                for file in spec.select_files(files[winner.id]):
+                    entry = self._publish_file(file, old_files.get(file.filename), full)
+                    if entry is not None:
+                        published.append(entry)
+            if not published:
+                if name in published_before:
+                    deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
+                    state.delete_project(name, old_files, now)
+                continue
+            self.tree.stage(f"simple/{name}/index.html", project_html(winner.name, published))
+            self.tree.stage(f"simple/{name}/index.json", project_json(name, winner.change_serial, published))
+            state.replace_project(name, winner.name, winner.change_serial, published, old_files, now)
+
+    def _publish_file(self, file: Any, old: tuple[str, str] | None, full: bool) -> PublishedFile | None:
+        """Link one file (and its .metadata) into the tree unless it is there already."""
+        location = package_location(file.sha256, file.filename)
+        known = old is not None and old[0] == file.sha256
+        metadata_sha256 = old[1] if known else ""
+        if not known or full:
+            try:
+                if self.tree.link_data_file(blob_path(file.sha256), location):
+                    self.stats["files_linked"] += 1
+            except FileNotFoundError:
+                logger.error(
+                    "%s: blob of %s (%s) is missing from the store: not published",
+                    self.collection.slug,
+                    file.filename,
+                    file.sha256,
+                )
+                return None
+            metadata_sha256 = self._link_metadata(file, location, metadata_sha256)
+        size = file.size if file.size is not None else blob_path(file.sha256).stat().st_size
+        return PublishedFile(
+            filename=file.filename,
+            version=file.version,
+            package_type=file.package_type,
+            sha256=file.sha256,
+            size=size,
+            upload_time=_iso(file.upload_time),
+            requires_python=file.requires_python,
+            yanked=file.yanked,
+            yanked_reason=file.yanked_reason,
+            core_metadata_sha256=metadata_sha256,
+        )
+
+    def _link_metadata(self, file: Any, location: str, known_sha256: str) -> str:
+        if not file.filename.endswith(".whl"):
+            return ""
+        digest = known_sha256 or self._metadata_hashes.get(file.sha256, "")
+        if not digest or not metadata_blob_path(file.sha256).exists():
+            path = core_metadata_path(file.sha256, file.filename)
+            if path is None:
+                return ""
+            digest = file_sha256(path)
+            if len(self._metadata_hashes) > 100_000:
+                self._metadata_hashes.clear()
+            self._metadata_hashes[file.sha256] = digest
+        self.tree.link_data_file(metadata_blob_path(file.sha256), location + ".metadata")
+        return digest
+
+    # -- repodata -----------------------------------------------------------------------------
+
+    def _gzip_writer(self, write_open: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Wrap a writer of the open content: gzip it (deterministically) and hash both sides."""
+        self._open_info: dict[str, Any] = {}
+
+        def write(compressed: Any) -> None:
+            with gzip.GzipFile(filename="", mode="wb", fileobj=compressed, mtime=0, compresslevel=GZIP_LEVEL) as zipped:
+                opened = _Counting(zipped)
+                write_open(opened)
+            self._open_info = {"open_sha256": opened.sha256.hexdigest(), "open_size": opened.size}
+
+        return write
+
+    def _describe(self, written: tuple[str, str, int]) -> dict:
+        location, sha256, size = written
+        return {"location": location, "sha256": sha256, "size": size, **self._open_info}
+
+    def _write_primary_db(self, state: PublishState) -> dict:
+        target = self.tree.work / "primary.sqlite"
+        state.export_primary_sqlite(target, self.collection.slug)
+
+        def copy(out: Any) -> None:
+            with open(target, "rb") as source:
+                shutil.copyfileobj(source, out, 1024 * 1024)
+
+        try:
+            return self._describe(self.tree.write_data_stream("repodata", "primary.sqlite.gz", self._gzip_writer(copy)))
+        finally:
+            target.unlink(missing_ok=True)
+
+    # -- pruning ------------------------------------------------------------------------------
+
+    def prune(self) -> int:
+        """Remove data files unreferenced for longer than PUBLISH_GRACE_SECONDS."""
+        if not self.tree.state_path.exists():
+            return 0
+        cutoff = time.time() - settings.PUBLISH_GRACE_SECONDS
+        state = PublishState(self.tree.state_path, working_copy=False)
+        removed = 0
+        try:
+            for path in state.garbage_due(cutoff):
+                if not state.referenced(path):
+                    self.tree.remove_data_file(path)
+                    removed += 1
+                state.garbage_discard([path])
+        finally:
+            state.close()
+        if removed:
+            logger.info("%s: pruned %s data files", self.collection.slug, removed)
+        return removed
+
+
+class _Counting:
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.raw.write(data)

@@ -1,0 +1,168 @@
+"""Bytes of the simple index pages (PEP 503 HTML, PEP 691 JSON with PEP 700 fields).
+
+Pure functions: the same input gives the same bytes, so a full republish of the same catalogue
+writes nothing. Links are relative, so a tree works wherever it is served.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from packaging.version import InvalidVersion, Version
+
+API_VERSION = "1.1"
+HTML_CONTENT_TYPE = "application/vnd.pypi.simple.v1+html"
+JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """One file as the tree publishes it."""
+
+    filename: str
+    version: str
+    package_type: str
+    sha256: str
+    size: int
+    upload_time: str  # PEP 700 ISO 8601 with Z, or ""
+    requires_python: str
+    yanked: bool
+    yanked_reason: str
+    core_metadata_sha256: str  # of the published .metadata file, "" when none
+
+    @property
+    def location(self) -> str:
+        """Path of the file inside the collection's tree."""
+        return package_location(self.sha256, self.filename)
+
+    def as_json(self) -> dict:
+        """The file's entry in primary.json (and its row in primary.sqlite)."""
+        return {
+            "filename": self.filename,
+            "version": self.version,
+            "package_type": self.package_type,
+            "sha256": self.sha256,
+            "size": self.size,
+            "upload_time": self.upload_time or None,
+            "requires_python": self.requires_python or None,
+            "yanked": self.yanked,
+            "yanked_reason": self.yanked_reason or None,
+            "core_metadata_sha256": self.core_metadata_sha256 or None,
+            "location": self.location,
+        }
+
+
+def package_location(sha256: str, filename: str) -> str:
+    """packages/<aa>/<bb>/<sha256>/<filename>, relative to the collection root."""
+    return f"packages/{sha256[:2]}/{sha256[2:4]}/{sha256}/{filename}"
+
+
+def _href(file: PublishedFile) -> str:
+    # From simple/<project>/ back to the collection root.
+    return f"../../{quote(file.location)}"
+
+
+def _version_key(version: str) -> tuple:
+    try:
+        return (1, Version(version), "")
+    except InvalidVersion:
+        return (0, Version("0"), version)
+
+
+def sorted_versions(files: Iterable[PublishedFile]) -> list[str]:
+    """Distinct versions, oldest first by PEP 440 (unparsable ones first, by text)."""
+    return sorted({file.version for file in files if file.version}, key=_version_key)
+
+
+def project_html(display_name: str, files: list[PublishedFile]) -> bytes:
+    """PEP 503 project page with PEP 592/658/714 attributes."""
+    title = html.escape(display_name)
+    lines = [
+        "<!DOCTYPE html>",
+        "<html>",
+        "<head>",
+        f'<meta name="pypi:repository-version" content="{API_VERSION}">',
+        f"<title>Links for {title}</title>",
+        "</head>",
+        "<body>",
+        f"<h1>Links for {title}</h1>",
+    ]
+    for file in files:
+        attrs = [f'href="{html.escape(_href(file))}#sha256={file.sha256}"']
+        if file.requires_python:
+            attrs.append(f'data-requires-python="{html.escape(file.requires_python)}"')
+        if file.yanked:
+            attrs.append(f'data-yanked="{html.escape(file.yanked_reason)}"')
+        if file.core_metadata_sha256:
+            value = f"sha256={file.core_metadata_sha256}"
+            attrs.append(f'data-dist-info-metadata="{value}"')
+            attrs.append(f'data-core-metadata="{value}"')
+        lines.append(f"<a {' '.join(attrs)}>{html.escape(file.filename)}</a><br>")
+    lines.extend(["</body>", "</html>", ""])
+    return "\n".join(lines).encode()
+
+
+def project_json(normalized_name: str, last_serial: int, files: list[PublishedFile]) -> bytes:
+    """PEP 691 project page (api-version 1.1: size, upload-time, versions)."""
+    entries = []
+    for file in files:
+        entry: dict = {
+            "filename": file.filename,
+            "url": _href(file),
+            "hashes": {"sha256": file.sha256},
+        }
+        if file.requires_python:
+            entry["requires-python"] = file.requires_python
+        entry["size"] = file.size
+        if file.upload_time:
+            entry["upload-time"] = file.upload_time
+        entry["yanked"] = (file.yanked_reason or True) if file.yanked else False
+        metadata = {"sha256": file.core_metadata_sha256} if file.core_metadata_sha256 else False
+        entry["core-metadata"] = metadata
+        entry["dist-info-metadata"] = metadata
+        entries.append(entry)
+    page = {
+        "meta": {"api-version": API_VERSION, "_last-serial": last_serial},
+        "name": normalized_name,
+        "versions": sorted_versions(files),
+        "files": entries,
+    }
+    return (json.dumps(page, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+def root_html_chunks(projects: Iterable[tuple[str, str, int]]) -> Iterable[bytes]:
+    """PEP 503 root page, streamed: projects are (normalized, display name, serial) by name."""
+    yield (
+        "<!DOCTYPE html>\n<html>\n<head>\n"
+        f'<meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        "<title>Simple index</title>\n</head>\n<body>\n"
+    ).encode()
+    batch = []
+    for normalized, display, _serial in projects:
+        batch.append(f'<a href="{normalized}/">{html.escape(display)}</a><br>\n')
+        if len(batch) >= 5000:
+            yield "".join(batch).encode()
+            batch = []
+    batch.append("</body>\n</html>\n")
+    yield "".join(batch).encode()
+
+
+def root_json_chunks(projects: Iterable[tuple[str, str, int]], last_serial: int) -> Iterable[bytes]:
+    """PEP 691 root page, streamed."""
+    meta = json.dumps({"api-version": API_VERSION, "_last-serial": last_serial}, separators=(",", ":"))
+    yield f'{{"meta":{meta},"projects":['.encode()
+    batch = []
+    first = True
+    for _normalized, display, serial in projects:
+        entry = json.dumps({"name": display, "_last-serial": serial}, separators=(",", ":"), ensure_ascii=False)
+        batch.append(entry if first else "," + entry)
+        first = False
+        if len(batch) >= 5000:
+            yield "".join(batch).encode()
+            batch = []
+    batch.append("]}\n")
+    yield "".join(batch).encode()

@@ -1,0 +1,280 @@
+"""What a collection's tree holds, kept in a SQLite file beside it (not in the published tree).
+
+The state makes publication incremental and cheap: a publish copies the state, changes the rows of
+the projects that changed, and from it writes the root pages and the repodata files; the copy
+replaces the state when the revision is committed. It also remembers which data files became
+unreferenced, and since when, so that they are pruned after the grace period.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from metadata.publishing.render import PublishedFile
+
+SCHEMA_VERSION = "1"
+
+_STATE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS projects (
+    name TEXT PRIMARY KEY, display_name TEXT NOT NULL, serial INTEGER NOT NULL, line TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (
+    project TEXT NOT NULL, filename TEXT NOT NULL, version TEXT NOT NULL, package_type TEXT NOT NULL,
+    sha256 TEXT NOT NULL, size INTEGER NOT NULL, upload_time TEXT, requires_python TEXT,
+    yanked INTEGER NOT NULL, yanked_reason TEXT, core_metadata_sha256 TEXT,
+    PRIMARY KEY (project, filename)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS garbage (path TEXT PRIMARY KEY, since REAL NOT NULL) WITHOUT ROWID;
+"""
+
+# The published primary.sqlite: what a depsolver reads. Ids follow name order, so the same
+# catalogue gives the same bytes.
+_PRIMARY_SCHEMA = """
+CREATE TABLE out.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE out.projects (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
+    last_serial INTEGER NOT NULL
+);
+CREATE TABLE out.files (
+    id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),
+    filename TEXT NOT NULL, version TEXT NOT NULL, package_type TEXT NOT NULL,
+    sha256 TEXT NOT NULL, size INTEGER NOT NULL, upload_time TEXT, requires_python TEXT,
+    yanked INTEGER NOT NULL, yanked_reason TEXT, core_metadata_sha256 TEXT, location TEXT NOT NULL
+);
+"""
+_PRIMARY_INDEXES = """
+CREATE INDEX out.files_project ON files(project_id);
+CREATE INDEX out.files_sha256 ON files(sha256);
+CREATE VIEW out.versions AS SELECT DISTINCT project_id, version FROM files;
+"""
+
+
+def file_paths(file: PublishedFile) -> list[str]:
+    """The tree paths one file occupies: the package and its .metadata, if any."""
+    paths = [file.location]
+    if file.core_metadata_sha256:
+        paths.append(file.location + ".metadata")
+    return paths
+
+
+def _row_paths(project: str, filename: str, sha256: str, core_metadata_sha256: str | None) -> list[str]:
+    location = f"packages/{sha256[:2]}/{sha256[2:4]}/{sha256}/{filename}"
+    return [location, location + ".metadata"] if core_metadata_sha256 else [location]
+
+
+class PublishState:
+    """One state file, opened for reading or as the working copy of a publish."""
+
+    def __init__(self, path: Path, *, working_copy: bool = True) -> None:
+        self.path = path
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        if working_copy:
+            # The working copy is thrown away after a crash and committed by rename: no journal.
+            self.conn.execute("PRAGMA journal_mode=OFF")
+            self.conn.execute("PRAGMA synchronous=OFF")
+        self.conn.executescript(_STATE_SCHEMA)
+        self.conn.execute("BEGIN")
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (name TEXT PRIMARY KEY) WITHOUT ROWID")
+
+    # -- meta ---------------------------------------------------------------------------------
+
+    def meta_get(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def meta_set(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- projects -----------------------------------------------------------------------------
+
+    def old_files(self, names: Sequence[str]) -> dict[str, dict[str, tuple[str, str]]]:
+        """{name: {filename: (sha256, core_metadata_sha256)}} of these projects as published."""
+        result: dict[str, dict[str, tuple[str, str]]] = {}
+        marks = ",".join("?" * len(names))
+        rows = self.conn.execute(
+            f"SELECT project, filename, sha256, core_metadata_sha256 FROM files WHERE project IN ({marks})",  # noqa: S608
+            list(names),
+        )
+        for project, filename, sha256, metadata in rows:
+            result.setdefault(project, {})[filename] = (sha256, metadata or "")
+        return result
+
+    def published_names(self, names: Sequence[str]) -> set[str]:
+        marks = ",".join("?" * len(names))
+        rows = self.conn.execute(f"SELECT name FROM projects WHERE name IN ({marks})", list(names))  # noqa: S608
+        return {row[0] for row in rows}
+
+    def project_line(self, name: str, display_name: str, serial: int, files: list[PublishedFile]) -> str:
+        return json.dumps(
+            {
+                "name": name,
+                "display_name": display_name,
+                "last_serial": serial,
+                "files": [file.as_json() for file in files],
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+
+    def replace_project(
+        self,
+        name: str,
+        display_name: str,
+        serial: int,
+        files: list[PublishedFile],
+        old: dict[str, tuple[str, str]],
+        now: float,
+    ) -> None:
+        """Store a project's new files; what it no longer references becomes garbage."""
+        new_paths = {path for file in files for path in file_paths(file)}
+        old_paths = {path for filename, (sha, meta) in old.items() for path in _row_paths(name, filename, sha, meta)}
+        self.garbage_add(old_paths - new_paths, now)
+        self.garbage_discard(new_paths)
+        self.conn.execute("DELETE FROM files WHERE project = ?", (name,))
+        self.conn.execute(
+            "INSERT OR REPLACE INTO projects (name, display_name, serial, line) VALUES (?, ?, ?, ?)",
+            (name, display_name, serial, self.project_line(name, display_name, serial, files)),
+        )
+        self.conn.executemany(
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    name,
+                    f.filename,
+                    f.version,
+                    f.package_type,
+                    f.sha256,
+                    f.size,
+                    f.upload_time or None,
+                    f.requires_python or None,
+                    int(f.yanked),
+                    f.yanked_reason or None,
+                    f.core_metadata_sha256 or None,
+                )
+                for f in files
+            ],
+        )
+
+    def delete_project(self, name: str, old: dict[str, tuple[str, str]], now: float) -> None:
+        """Forget a project; its files become garbage."""
+        paths = {path for filename, (sha, meta) in old.items() for path in _row_paths(name, filename, sha, meta)}
+        self.garbage_add(paths, now)
+        self.conn.execute("DELETE FROM files WHERE project = ?", (name,))
+        self.conn.execute("DELETE FROM projects WHERE name = ?", (name,))
+
+    def touch(self, names: Iterable[str]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO touched VALUES (?)", [(name,) for name in names])
+
+    def untouched_names(self) -> list[str]:
+        """Published names a full publish did not visit (gone from the catalogue's scope)."""
+        rows = self.conn.execute("SELECT name FROM projects WHERE name NOT IN (SELECT name FROM touched)")
+        return [row[0] for row in rows]
+
+    def iter_projects(self) -> Iterator[tuple[str, str, int]]:
+        """(name, display name, serial) of every published project, by name."""
+        cursor = self.conn.execute("SELECT name, display_name, serial FROM projects ORDER BY name")
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+
+    def has_project(self, name: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM projects WHERE name = ?", (name,)).fetchone() is not None
+
+    def counts(self) -> dict[str, int]:
+        projects = self.conn.execute("SELECT count(*) FROM projects").fetchone()[0]
+        files, size = self.conn.execute("SELECT count(*), coalesce(sum(size), 0) FROM files").fetchone()
+        return {"projects": projects, "files": files, "bytes": size}
+
+    # -- garbage ------------------------------------------------------------------------------
+
+    def garbage_add(self, paths: Iterable[str], since: float) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO garbage VALUES (?, ?)", [(p, since) for p in paths])
+
+    def garbage_discard(self, paths: Iterable[str]) -> None:
+        self.conn.executemany("DELETE FROM garbage WHERE path = ?", [(p,) for p in paths])
+
+    def garbage_due(self, cutoff: float) -> list[str]:
+        rows = self.conn.execute("SELECT path FROM garbage WHERE since <= ? ORDER BY path", (cutoff,))
+        return [row[0] for row in rows]
+
+    def referenced(self, path: str) -> bool:
+        """Is this tree path referenced by the published state (a package, .metadata or data file)?"""
+        parts = path.split("/")
+        if parts[0] == "packages" and len(parts) == 5:
+            sha256, filename = parts[3], parts[4]
+            if filename.endswith(".metadata"):
+                row = self.conn.execute(
+                    "SELECT 1 FROM files WHERE sha256 = ? AND filename = ? AND core_metadata_sha256 IS NOT NULL",
+                    (sha256, filename.removesuffix(".metadata")),
+                ).fetchone()
+                if row:
+                    return True
+            return (
+                self.conn.execute(
+                    "SELECT 1 FROM files WHERE sha256 = ? AND filename = ?", (sha256, filename)
+                ).fetchone()
+                is not None
+            )
+        return path in {self.meta_get("primary"), self.meta_get("primary_db")}
+
+    # -- repodata -----------------------------------------------------------------------------
+
+    def write_primary_json(self, out: BinaryIO, slug: str) -> None:
+        """primary.json: one project a line, by name, so that it streams both ways."""
+        out.write(f'{{"version":1,"collection":{json.dumps(slug)},"projects":[\n'.encode())
+        cursor = self.conn.execute("SELECT line FROM projects ORDER BY name")
+        first = True
+        while rows := cursor.fetchmany(2000):
+            chunk = ",\n".join(row[0] for row in rows)
+            out.write((chunk if first else ",\n" + chunk).encode())
+            first = False
+        out.write(b"\n]}\n")
+
+    def export_primary_sqlite(self, target: Path, slug: str) -> None:
+        """primary.sqlite, built fresh from the state so that its bytes depend on the content only."""
+        target.unlink(missing_ok=True)
+        self.commit()  # ATTACH and DETACH happen outside a transaction
+        self.conn.execute("ATTACH DATABASE ? AS out", (str(target),))
+        try:
+            self.conn.execute("PRAGMA out.journal_mode=OFF")
+            self.conn.execute("BEGIN")
+            for statement in _PRIMARY_SCHEMA.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
+            self.conn.executemany("INSERT INTO out.meta VALUES (?, ?)", [("version", "1"), ("collection", slug)])
+            self.conn.execute(
+                "INSERT INTO out.projects (id, name, display_name, last_serial)"
+                " SELECT row_number() OVER (ORDER BY name), name, display_name, serial FROM projects ORDER BY name"
+            )
+            self.conn.execute(
+                "INSERT INTO out.files (project_id, filename, version, package_type, sha256, size, upload_time,"
+                " requires_python, yanked, yanked_reason, core_metadata_sha256, location)"
+                " SELECT p.id, f.filename, f.version, f.package_type, f.sha256, f.size, f.upload_time,"
+                " f.requires_python, f.yanked, f.yanked_reason, f.core_metadata_sha256,"
+                " 'packages/' || substr(f.sha256, 1, 2) || '/' || substr(f.sha256, 3, 2) || '/' || f.sha256"
+                " || '/' || f.filename"
+                " FROM files f JOIN out.projects p ON p.name = f.project ORDER BY f.project, f.filename"
+            )
+            for statement in _PRIMARY_INDEXES.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
+            self.conn.execute("COMMIT")
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self.conn.execute("DETACH DATABASE out")
+            self.conn.execute("BEGIN")
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def commit(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.commit()
+        self.conn.close()

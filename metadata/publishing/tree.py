@@ -1,0 +1,297 @@
+"""The file system side of publication: one collection's tree, its work area and its journal.
+
+Layout (MIRROR_ROOT must hold the store, pub/ and publish-work/ on ONE file system, so that
+packages are hardlinks and every switch is a rename):
+
+    pub/<slug>/...                      the published tree (see docs/publishing.md)
+    publish-work/<slug>/lock            serializes publishes of one collection
+    publish-work/<slug>/state.sqlite    what the tree holds (metadata.publishing.state)
+    publish-work/<slug>/next.sqlite     the working copy of a publish in progress
+    publish-work/<slug>/staging/        new index pages and repomd.json, same relative paths
+    publish-work/<slug>/intent.log      data files linked by the publish in progress
+    publish-work/<slug>/journal.json    the commit record: present = the revision is decided
+
+A publish first puts data files (packages, .metadata, repodata) in the tree under content-addressed
+names, stages the changed pages, then writes the journal (the commit point) and applies it: pages
+renamed into place one by one, removed pages unlinked, repomd.json renamed last, the state replaced,
+the Revision row written. Before the journal exists a crash leaves the previous revision whole and
+the next publish throws the staging away; after, the next publish finishes applying it.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+REPOMD = "repodata/repomd.json"
+
+
+def pub_root() -> Path:
+    return Path(settings.MIRROR_ROOT) / "pub"
+
+
+def work_root() -> Path:
+    return Path(settings.MIRROR_ROOT) / "publish-work"
+
+
+class CollectionTree:
+    """Paths and file operations of one collection's tree."""
+
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+        self.root = pub_root() / slug
+        self.work = work_root() / slug
+        self.staging = self.work / "staging"
+        self.state_path = self.work / "state.sqlite"
+        self.next_path = self.work / "next.sqlite"
+        self.journal_path = self.work / "journal.json"
+        self.intent_path = self.work / "intent.log"
+        self._dirs: set[str] = set()
+        self._intent: Any = None
+        self.staged = 0
+
+    # -- locking ------------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One publish of a collection at a time (blocking; the queue may start two)."""
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.work / "lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if self._intent is not None:
+                    self._intent.close()
+                    self._intent = None
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- reading the tree ---------------------------------------------------------------------
+
+    def read_repomd(self) -> dict | None:
+        try:
+            return json.loads((self.root / REPOMD).read_bytes())
+        except FileNotFoundError:
+            return None
+
+    def page_names_on_disk(self) -> list[str]:
+        simple = self.root / "simple"
+        if not simple.is_dir():
+            return []
+        with os.scandir(simple) as entries:
+            return sorted(entry.name for entry in entries if entry.is_dir(follow_symlinks=False))
+
+    # -- data files (written straight into the tree: content-addressed, never overwritten) -----
+
+    def _ensure_dir(self, relative_dir: str) -> None:
+        if relative_dir in self._dirs:
+            return
+        (self.root / relative_dir).mkdir(parents=True, exist_ok=True)
+        self._dirs.add(relative_dir)
+
+    def _log_intent(self, relative: str) -> None:
+        if self._intent is None:
+            self._intent = open(self.intent_path, "a", encoding="utf-8")  # noqa: SIM115
+        self._intent.write(relative + "\n")
+
+    def link_data_file(self, source: Path, relative: str) -> bool:
+        """Hardlink a store blob into the tree (copy across file systems). True when created."""
+        target = self.root / relative
+        parent, _, _ = relative.rpartition("/")
+        grandparent = parent.rpartition("/")[0]
+        self._ensure_dir(grandparent)
+        try:
+            os.mkdir(self.root / parent)
+        except FileExistsError:
+            pass
+        self._log_intent(relative)
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            return False
+        except OSError as error:
+            if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                raise
+            self._copy_into(source, target)
+        return True
+
+    def _copy_into(self, source: Path, target: Path) -> None:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".copy-")
+        os.close(fd)
+        try:
+            shutil.copyfile(source, tmp)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def write_data_stream(self, relative_dir: str, suffix: str, write: Callable[[Any], None]) -> tuple[str, str, int]:
+        """Write a data file through `write(handle)`, name it <sha256>-<suffix>; (relative, sha256, size)."""
+        self._ensure_dir(relative_dir)
+        directory = self.root / relative_dir
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as raw:
+                hashing = _HashingWriter(raw)
+                write(hashing)
+            os.chmod(tmp, 0o644)
+            relative = f"{relative_dir}/{hashing.sha256.hexdigest()}-{suffix}"
+            if (self.root / relative).exists():
+                Path(tmp).unlink()  # the same content is already there: keep its inode
+            else:
+                self._log_intent(relative)
+                os.replace(tmp, self.root / relative)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return relative, hashing.sha256.hexdigest(), hashing.size
+
+    # -- staged pages -------------------------------------------------------------------------
+
+    def reset_staging(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.staging.mkdir(parents=True)
+        self.staged = 0
+
+    def stage(self, relative: str, data: bytes) -> bool:
+        """Stage a page unless the tree already has these exact bytes. True when staged."""
+        try:
+            with open(self.root / relative, "rb") as handle:
+                if handle.read(len(data) + 1) == data:
+                    return False
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        target = self.staging / relative
+        try:
+            target.write_bytes(data)
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        self.staged += 1
+        return True
+
+    def stage_stream(self, relative: str, chunks: Iterable[bytes]) -> bool:
+        """Stage a large page written in chunks; dropped again when equal to the tree's."""
+        target = self.staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with open(target, "wb") as handle:
+            for chunk in chunks:
+                digest.update(chunk)
+                handle.write(chunk)
+        current = self.root / relative
+        if current.exists() and _file_digest(current) == digest.hexdigest():
+            target.unlink()
+            return False
+        self.staged += 1
+        return True
+
+    # -- commit -------------------------------------------------------------------------------
+
+    def write_journal(self, record: dict) -> None:
+        """The commit point: after this rename the revision is decided."""
+        if self._intent is not None:
+            self._intent.close()
+            self._intent = None
+        tmp = self.work / "journal.json.tmp"
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
+        os.replace(tmp, self.journal_path)
+
+    def read_journal(self) -> dict | None:
+        try:
+            return json.loads(self.journal_path.read_text())
+        except FileNotFoundError:
+            return None
+
+    def apply_journal(self, record: dict, record_revision: Callable[[dict], Any]) -> Any:
+        """Switch the tree to the journal's revision; idempotent, so a crash here is finished later."""
+        repomd_staged = self.staging / REPOMD
+        for dirpath, _dirnames, filenames in os.walk(self.staging):
+            for filename in filenames:
+                source = Path(dirpath) / filename
+                if source == repomd_staged:
+                    continue
+                relative = source.relative_to(self.staging).as_posix()
+                self._replace_page(source, self.root / relative)
+        for relative in record.get("delete", []):
+            target = self.root / relative
+            target.unlink(missing_ok=True)
+            try:
+                target.parent.rmdir()
+            except OSError:
+                pass
+        if repomd_staged.exists():
+            self._replace_page(repomd_staged, self.root / REPOMD)
+        if self.next_path.exists():
+            os.replace(self.next_path, self.state_path)
+        result = record_revision(record)
+        self.journal_path.unlink(missing_ok=True)
+        self.intent_path.unlink(missing_ok=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        return result
+
+    def _replace_page(self, source: Path, target: Path) -> None:
+        try:
+            os.replace(source, target)
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+
+    def discard_work(self) -> list[str]:
+        """Throw away an uncommitted publish; return the data files it had linked (for garbage)."""
+        if self._intent is not None:
+            self._intent.close()
+            self._intent = None
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.next_path.unlink(missing_ok=True)
+        linked: list[str] = []
+        if self.intent_path.exists():
+            linked = [line for line in self.intent_path.read_text().splitlines() if line]
+            self.intent_path.unlink()
+        return linked
+
+    # -- pruning ------------------------------------------------------------------------------
+
+    def remove_data_file(self, relative: str) -> None:
+        target = self.root / relative
+        target.unlink(missing_ok=True)
+        if relative.startswith("packages/"):
+            try:
+                target.parent.rmdir()  # the <sha256>/ folder, once empty
+            except OSError:
+                pass
+
+
+class _HashingWriter:
+    """A file wrapper that hashes and counts what goes through it."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.raw.write(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+def _file_digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -1,0 +1,130 @@
+"""Reads of the metadata app: the catalogue as publication sees it, collections and revisions.
+
+Publication streams the catalogue in chunks of project names, ordered by name, so that its memory
+does not grow with the catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Max, QuerySet
+
+from metadata.models import Collection, Revision
+from sync.models import CatalogueSerial, File, Project
+
+
+@dataclass(frozen=True)
+class CatalogueFile:
+    """One stored file of a project, with the fields publication needs (FileLike for FilterSpec)."""
+
+    filename: str
+    version: str
+    package_type: str
+    sha256: str
+    size: int | None
+    upload_time: datetime | None
+    requires_python: str
+    yanked: bool
+    yanked_reason: str
+
+
+@dataclass(frozen=True)
+class CatalogueProject:
+    """The winning project row for one normalized name (lowest upstream id among live rows)."""
+
+    id: int
+    name: str
+    normalized_name: str
+    change_serial: int
+
+
+def catalogue_serial() -> int:
+    """The catalogue's change serial as committed now (0 before the first change)."""
+    value = CatalogueSerial.objects.filter(pk=1).values_list("value", flat=True).first()
+    return int(value or 0)
+
+
+def _projects_in_scope(upstream_id: int | None) -> QuerySet[Project]:
+    projects = Project.objects.all()
+    if upstream_id is not None:
+        projects = projects.filter(upstream_id=upstream_id)
+    return projects
+
+
+def catalogue_names(
+    *, upstream_id: int | None, since_serial: int | None = None, chunk_size: int = 2000
+) -> Iterator[tuple[str, int]]:
+    """(normalized name, highest change_serial) of every project name in scope, ordered by name.
+
+    With since_serial, only names with a row changed after it (tombstones included), so that an
+    incremental publish visits only what changed.
+    """
+    projects = _projects_in_scope(upstream_id)
+    if since_serial is not None:
+        projects = projects.filter(change_serial__gt=since_serial)
+    rows = (
+        projects.order_by()
+        .values_list("normalized_name")
+        .annotate(serial=Max("change_serial"))
+        .order_by("normalized_name")
+    )
+    for name, serial in rows.iterator(chunk_size=chunk_size):
+        yield name, int(serial)
+
+
+def catalogue_winners(names: Sequence[str], *, upstream_id: int | None) -> dict[str, CatalogueProject]:
+    """For each name, the live project that publishes it: the lowest upstream id wins."""
+    rows = (
+        _projects_in_scope(upstream_id)
+        .filter(normalized_name__in=list(names), removed=False)
+        .order_by("normalized_name", "upstream_id")
+        .values_list("id", "name", "normalized_name", "change_serial")
+    )
+    winners: dict[str, CatalogueProject] = {}
+    for pk, name, normalized, serial in rows:
+        winners.setdefault(normalized, CatalogueProject(pk, name, normalized, int(serial)))
+    return winners
+
+
+def catalogue_stored_files(project_ids: Sequence[int]) -> dict[int, list[CatalogueFile]]:
+    """Stored files (state stored, hash known) of these projects, by project id, by filename."""
+    files: dict[int, list[CatalogueFile]] = {pk: [] for pk in project_ids}
+    rows = (
+        File.objects.filter(project_id__in=list(project_ids), state=File.State.STORED)
+        .exclude(sha256="")
+        .order_by("project_id", "filename")
+        .values_list(
+            "project_id",
+            "filename",
+            "version",
+            "package_type",
+            "sha256",
+            "size",
+            "upload_time",
+            "requires_python",
+            "yanked",
+            "yanked_reason",
+        )
+    )
+    for project_id, *fields in rows:
+        files[project_id].append(CatalogueFile(*fields))
+    return files
+
+
+def collection_list_visible(*, staff: bool) -> QuerySet[Collection]:
+    """Collections a visitor may see: public ones, or every one for staff."""
+    collections = Collection.objects.all()
+    return collections if staff else collections.filter(public=True)
+
+
+def collection_revisions(*, collection: Collection, limit: int = 50) -> list[Revision]:
+    """The latest revisions of a collection, newest first."""
+    return list(collection.revisions.order_by("-number")[:limit])
+
+
+def revision_current(*, collection: Collection) -> Revision | None:
+    """The newest published revision of a collection."""
+    return collection.revisions.order_by("-number").first()

@@ -1,0 +1,78 @@
+"""Writes of the metadata app: publishing collections and recording their revisions."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+
+from metadata.models import Collection, Revision
+from metadata.publishing.publisher import Publisher
+from sync.filters import FilterSpec
+
+logger = logging.getLogger(__name__)
+
+
+class PublishError(Exception):
+    """One or more collections could not be published; the message says which and why."""
+
+
+def _revision_record(collection: Collection, record: dict) -> Revision:
+    """Store a committed revision (idempotent: a finished-after-crash journal may repeat it)."""
+    info = record["revision"]
+    timestamp = datetime.fromisoformat(info["timestamp"].replace("Z", "+00:00"))
+    with transaction.atomic():
+        revision, _ = Revision.objects.get_or_create(
+            collection=collection,
+            number=info["number"],
+            defaults={
+                "repomd_sha256": info["repomd_sha256"],
+                "timestamp": timestamp,
+                "upstream_serial": info["upstream_serial"],
+                "projects": info["counts"]["projects"],
+                "files": info["counts"]["files"],
+                "bytes": info["counts"]["bytes"],
+                "full": info["full"],
+                "duration_seconds": info["duration_seconds"],
+            },
+        )
+        Collection.objects.filter(pk=collection.pk).update(
+            revision=info["number"], published_serial=record["published_serial"], published_at=timestamp
+        )
+    collection.refresh_from_db()
+    return revision
+
+
+def collection_publish(*, collection: Collection, full: bool = False) -> Revision | None:
+    """Publish one collection under MIRROR_ROOT/pub/<slug>/; None when nothing changed.
+
+    Incremental unless `full` (or the filters changed, or there is no previous state): only
+    projects whose change_serial is above the collection's published_serial are rewritten.
+    Raises ValueError when the collection's filters are invalid (nothing is written then).
+    """
+    try:
+        FilterSpec.for_collection(collection)
+    except ValueError as error:
+        raise ValueError(f"collection {collection.slug!r} has invalid filters: {error}") from error
+    return Publisher(collection, full=full, record_revision=_revision_record).run()
+
+
+def collections_publish_all(*, full: bool = False) -> list[Revision]:
+    """Publish every collection; return the new revisions (collections that changed).
+
+    One failing collection does not stop the others: PublishError after trying them all.
+    """
+    results: list[Revision] = []
+    failures: list[str] = []
+    for collection in Collection.objects.order_by("slug"):
+        try:
+            revision = collection_publish(collection=collection, full=full)
+            if revision is not None:
+                results.append(revision)
+        except Exception as error:  # report every collection, then fail
+            logger.exception("publishing %s failed", collection.slug)
+            failures.append(f"{collection.slug}: {error}")
+    if failures:
+        raise PublishError("; ".join(failures))
+    return results
