@@ -128,3 +128,31 @@ def collection_revisions(*, collection: Collection, limit: int = 50) -> list[Rev
 def revision_current(*, collection: Collection) -> Revision | None:
     """The newest published revision of a collection."""
     return collection.revisions.order_by("-number").first()
+
+
+def collection_filters_described(*, collection: Collection) -> list[tuple[str, str]]:
+    """The collection's filters in words, for its page; empty when it holds everything."""
+    from sync.filters import FilterSpec
+
+    try:
+        spec = FilterSpec.for_collection(collection)
+    except ValueError as error:
+        return [("Invalid filters", str(error))]
+    described: list[tuple[str, str]] = []
+    if collection.upstream_id:
+        described.append(("Upstream", str(collection.upstream)))
+    lists = (
+        ("Projects", spec.include_projects),
+        ("Except projects", spec.exclude_projects),
+        ("Package types", spec.package_types),
+        ("Platform tags", spec.platform_tags),
+        ("Python versions", spec.python_versions),
+    )
+    described.extend((label, ", ".join(values)) for label, values in lists if values)
+    if not spec.include_prereleases:
+        described.append(("Prereleases", "excluded"))
+    if spec.latest_versions:
+        described.append(("Versions", f"the latest {spec.latest_versions} of each project"))
+    if spec.max_file_size:
+        described.append(("Largest file", f"{spec.max_file_size} bytes"))
+    return described

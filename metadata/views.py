@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
-from metadata.models import Collection
+from metadata.selectors import collection_filters_described, collection_list_visible, collection_revisions
 
 
 def collection_list(request: HttpRequest) -> HttpResponse:
-    collections = Collection.objects.filter(public=True) if not request.user.is_staff else Collection.objects.all()
+    collections = collection_list_visible(staff=request.user.is_staff)
     return render(request, "metadata/collection_list.html", {"collections": collections})
 
 
 def collection_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    queryset = Collection.objects.all() if request.user.is_staff else Collection.objects.filter(public=True)
-    collection = get_object_or_404(queryset, slug=slug)
-    revisions = collection.revisions.all()[:50]
-    return render(request, "metadata/collection_detail.html", {"collection": collection, "revisions": revisions})
+    collection = collection_list_visible(staff=request.user.is_staff).filter(slug=slug).first()
+    if collection is None:
+        raise Http404("no such collection")
+    revisions = collection_revisions(collection=collection)
+    context = {
+        "collection": collection,
+        "revisions": revisions,
+        "latest": revisions[0] if revisions else None,
+        "filters": collection_filters_described(collection=collection),
+        "tree_url": f"/pub/{collection.slug}/",
+    }
+    return render(request, "metadata/collection_detail.html", context)

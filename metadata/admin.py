@@ -1,0 +1,67 @@
+"""Admin: collections (edited here, filters checked by the filter engine) and their revisions."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from metadata.forms import CollectionForm
+from metadata.models import Collection, Revision
+
+
+class RevisionInline(admin.TabularInline):
+    model = Revision
+    extra = 0
+    can_delete = False
+    max_num = 0
+    fields = ("number", "timestamp", "projects", "files", "bytes", "full", "repomd_sha256")
+    readonly_fields = fields
+    ordering = ("-number",)
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-number")
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    form = CollectionForm
+    list_display = ("slug", "title", "public", "upstream", "revision", "published_at")
+    list_filter = ("public", "upstream")
+    search_fields = ("slug", "title", "description")
+    readonly_fields = ("revision", "published_serial", "published_at", "created_at")
+    fieldsets = (
+        (None, {"fields": ("slug", "title", "description", "public", "upstream", "max_lag_seconds")}),
+        (
+            "Filters (empty = no restriction)",
+            {
+                "fields": (
+                    "include_projects",
+                    "exclude_projects",
+                    "package_types",
+                    "platform_tags",
+                    "python_versions",
+                    "include_prereleases",
+                    "latest_versions",
+                    "max_file_size",
+                ),
+                "description": 'JSON lists, e.g. ["django*", "requests"]. Changing filters makes the next'
+                " publish of this collection a full one.",
+            },
+        ),
+        ("Publication", {"fields": ("revision", "published_serial", "published_at", "created_at")}),
+    )
+    inlines = [RevisionInline]
+
+
+@admin.register(Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    list_display = ("collection", "number", "timestamp", "projects", "files", "bytes", "full", "duration_seconds")
+    list_filter = ("collection", "full")
+    search_fields = ("repomd_sha256",)
+    readonly_fields = [field.name for field in Revision._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # revisions are written by publication only
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
