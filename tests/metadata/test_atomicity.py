@@ -1,0 +1,142 @@
+"""A publish interrupted at any point leaves the previous revision whole; the next one recovers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from metadata.models import Revision
+from metadata.publishing.publisher import Publisher
+from metadata.publishing.state import PublishState
+from metadata.publishing.tree import REPOMD, CollectionTree
+from metadata.services import collection_publish
+from sync.sample_packages import SamplePackage
+from tests.metadata.conftest import tree_snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+class Crash(Exception):
+    pass
+
+
+def crash_on_call(monkeypatch, owner, name: str, call: int) -> None:
+    """Make owner.name raise on its call-th call (counting from 1)."""
+    original = getattr(owner, name)
+    calls = {"n": 0}
+
+    def wrapper(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == call:
+            raise Crash(f"{name} #{call}")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, wrapper)
+
+
+def change_catalogue(catalogue) -> None:
+    catalogue.add(SamplePackage("greeter", "0.4.0"))
+    catalogue.add(SamplePackage("brand-new", "1.0"))
+    catalogue.remove_project("numbers")
+
+
+def index_view(root: Path) -> dict[str, bytes]:
+    """What a reader of the index sees: pages and repomd.json (data files only ever get added)."""
+    return {k: v for k, v in tree_snapshot(root).items() if k.startswith("simple/") or k == REPOMD}
+
+
+@pytest.mark.parametrize(
+    ("owner", "name", "call"),
+    [
+        (CollectionTree, "link_data_file", 2),  # while linking packages
+        (CollectionTree, "stage", 3),  # while staging project pages
+        (CollectionTree, "stage_stream", 2),  # while staging the root pages
+        (PublishState, "export_primary_sqlite", 1),  # while writing repodata
+        (CollectionTree, "write_journal", 1),  # just before the commit point
+    ],
+)
+def test_crash_before_commit_leaves_previous_revision_whole(
+    base_catalogue, full_collection, mirror_root, monkeypatch, settings, owner, name, call
+):
+    collection_publish(collection=full_collection)
+    root = mirror_root / "pub" / "full"
+    before = tree_snapshot(root)
+    change_catalogue(base_catalogue)
+
+    with monkeypatch.context() as patch:
+        crash_on_call(patch, owner, name, call)
+        with pytest.raises(Crash):
+            collection_publish(collection=full_collection)
+
+    after = tree_snapshot(root)
+    assert index_view(root) == {k: v for k, v in before.items() if k.startswith("simple/") or k == REPOMD}
+    assert all(after[path] == data for path, data in before.items())  # every file of revision 1 is there
+    full_collection.refresh_from_db()
+    assert full_collection.revision == 1 and Revision.objects.count() == 1
+
+    # The next publish throws the half-done work away and publishes revision 2 whole.
+    settings.PUBLISH_GRACE_SECONDS = 0
+    revision = collection_publish(collection=full_collection)
+    assert revision.number == 2
+    assert not (root / "simple" / "numbers").exists()
+    assert "greeter-0.4.0" in (root / "simple" / "greeter" / "index.html").read_text()
+    assert (root / "simple" / "brand-new" / "index.json").exists()
+    work = CollectionTree("full")
+    assert not work.staging.exists() and not work.journal_path.exists() and not work.next_path.exists()
+
+
+def test_crash_after_commit_is_finished_by_the_next_publish(base_catalogue, full_collection, mirror_root, monkeypatch):
+    collection_publish(collection=full_collection)
+    root = mirror_root / "pub" / "full"
+    old_repomd = (root / REPOMD).read_bytes()
+    change_catalogue(base_catalogue)
+
+    with monkeypatch.context() as patch:
+        crash_on_call(patch, CollectionTree, "_replace_page", 2)  # one page switched, then the crash
+        with pytest.raises(Crash):
+            collection_publish(collection=full_collection)
+    # Mid-switch, repomd.json still describes revision 1: it is always renamed last.
+    assert (root / REPOMD).read_bytes() == old_repomd
+    assert Revision.objects.count() == 1
+
+    # The next publish finishes revision 2 from the journal, then finds nothing more to do.
+    assert collection_publish(collection=full_collection) is None
+    assert Revision.objects.get(number=2).repomd_sha256
+    repomd = json.loads((root / REPOMD).read_bytes())
+    assert repomd["revision"] == 2
+    assert not (root / "simple" / "numbers").exists()
+    assert "greeter-0.4.0" in (root / "simple" / "greeter" / "index.html").read_text()
+
+
+def test_repomd_is_renamed_last(base_catalogue, full_collection, mirror_root, monkeypatch):
+    collection_publish(collection=full_collection)
+    change_catalogue(base_catalogue)
+    order: list[str] = []
+    original = CollectionTree._replace_page
+
+    def record(self, source, target):
+        order.append(Path(target).relative_to(self.root).as_posix())
+        return original(self, source, target)
+
+    monkeypatch.setattr(CollectionTree, "_replace_page", record)
+    collection_publish(collection=full_collection)
+    assert order[-1] == REPOMD
+    assert "simple/greeter/index.html" in order and "simple/index.json" in order
+
+
+def test_data_files_of_a_crashed_publish_are_pruned(catalogue, full_collection, mirror_root, monkeypatch, settings):
+    catalogue.add(SamplePackage("a", "1.0"))
+    collection_publish(collection=full_collection)
+    orphan = catalogue.add(SamplePackage("b", "1.0"))
+    with monkeypatch.context() as patch:
+        crash_on_call(patch, CollectionTree, "write_journal", 1)
+        with pytest.raises(Crash):
+            collection_publish(collection=full_collection)
+    folder = mirror_root / "pub/full/packages" / orphan.sha256[:2] / orphan.sha256[2:4] / orphan.sha256
+    assert (folder / orphan.filename).exists()
+    orphan.delete()  # gone from the catalogue before the next publish
+    settings.PUBLISH_GRACE_SECONDS = 0
+    Publisher(full_collection, full=False, record_revision=lambda *a: None).run()
+    assert not folder.exists()
