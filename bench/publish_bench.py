@@ -1,0 +1,271 @@
+"""Benchmark of publication: a full publish and an incremental one, against a plain-write baseline.
+
+    .venv/bin/python bench/publish_bench.py [--projects 100000] [--files 1000000] [--changed 1000]
+
+Builds a synthetic catalogue in a temporary SQLite database and MIRROR_ROOT (nothing of the
+project's own data is touched): N projects, M stored files. The files share a few hundred real,
+tiny blobs (valid wheels and sdists), so every package is still a real hardlink and every wheel
+still gets its PEP 658 .metadata; only the store's size is synthetic.
+
+Measures, each in a forked child so that its peak RSS is its own:
+  1. a full publish of the collection `full` (first publish: every page, link and data file);
+  2. an incremental publish after 1,000 projects got a new file each;
+  3. the baseline: a minimal loop that creates as many files as the full publish put in the tree,
+     with the same total bytes written (the pages and repodata; hardlinks carry no bytes, so the
+     baseline creates that many small files instead).
+Prints the ratio full/baseline and the extrapolation to about 740,000 projects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC_INDEX_PROJECTS = 740_000
+
+
+def setup_django(work: Path) -> None:
+    os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
+    os.environ["MIRROR_ROOT"] = str(work / "mirror")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mirrormanager.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # a throwaway database: speed over durability
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=OFF")
+
+
+def make_blobs(count: int) -> list[tuple[str, int, str]]:
+    """Real tiny wheels and sdists in the store: (sha256, size, kind)."""
+    import hashlib
+
+    from sync.sample_packages import SamplePackage, build_package
+    from sync.store import blob_path
+
+    blobs = []
+    for index in range(count):
+        kind = "wheel" if index % 2 == 0 else "sdist"
+        data = build_package(SamplePackage(f"blob{index}", "1.0", kind=kind))
+        sha256 = hashlib.sha256(data).hexdigest()
+        path = blob_path(sha256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        blobs.append((sha256, len(data), kind))
+    return blobs
+
+
+def make_catalogue(projects: int, files: int, blobs: list[tuple[str, int, str]]) -> None:
+    from datetime import UTC, datetime
+
+    from sync.models import CatalogueSerial, File, Project, Upstream
+
+    upstream = Upstream.objects.create(name="bench", url="https://upstream.example/simple/")
+    per_project = max(1, files // projects)
+    wheels = [b for b in blobs if b[2] == "wheel"]
+    sdists = [b for b in blobs if b[2] == "sdist"]
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    batch = 500
+    serial = 0
+    for start in range(0, projects, batch):
+        rows = []
+        for index in range(start, min(projects, start + batch)):
+            serial += 1
+            rows.append(
+                Project(
+                    upstream=upstream,
+                    name=f"Proj_{index:07d}",
+                    normalized_name=f"proj-{index:07d}",
+                    change_serial=serial,
+                )
+            )
+        created = Project.objects.bulk_create(rows)
+        file_rows = []
+        for project in created:
+            index = int(project.normalized_name.rsplit("-", 1)[1])
+            for number in range(per_project):
+                version = f"{number // 2}.{index % 7}"
+                if number % 2 == 0:
+                    sha256, size, _ = wheels[(index + number) % len(wheels)]
+                    filename = f"proj_{index:07d}-{version}-py3-none-any.whl"
+                    kind = File.PackageType.WHEEL
+                else:
+                    sha256, size, _ = sdists[(index + number) % len(sdists)]
+                    filename = f"proj_{index:07d}-{version}.tar.gz"
+                    kind = File.PackageType.SDIST
+                file_rows.append(
+                    File(
+                        project=project, filename=filename, version=version, package_type=kind,
+                        url=f"https://upstream.example/f/{filename}", sha256=sha256, upstream_sha256=sha256,
+                        size=size, upload_time=moment, requires_python=">=3.8", state=File.State.STORED,
+                    )
+                )  # fmt: skip
+        File.objects.bulk_create(file_rows, batch_size=5000)
+    CatalogueSerial.objects.update_or_create(pk=1, defaults={"value": serial})
+
+
+def change_projects(count: int, projects: int, blobs: list[tuple[str, int, str]]) -> None:
+    """Give `count` random projects one new wheel each, as a sync would."""
+    from datetime import UTC, datetime
+
+    from sync.models import CatalogueSerial, File, Project
+
+    rng = random.Random(42)
+    chosen = sorted(rng.sample(range(projects), min(count, projects)))
+    serial = CatalogueSerial.objects.get(pk=1).value
+    wheel = next(b for b in blobs if b[2] == "wheel")
+    new_files = []
+    for index in chosen:
+        serial += 1
+        project = Project.objects.get(normalized_name=f"proj-{index:07d}")
+        Project.objects.filter(pk=project.pk).update(change_serial=serial)
+        filename = f"proj_{index:07d}-99.0-py3-none-any.whl"
+        new_files.append(
+            File(
+                project=project, filename=filename, version="99.0", package_type=File.PackageType.WHEEL,
+                url=f"https://upstream.example/f/{filename}", sha256=wheel[0], size=wheel[1],
+                upload_time=datetime(2025, 1, 1, tzinfo=UTC), state=File.State.STORED,
+            )
+        )  # fmt: skip
+    File.objects.bulk_create(new_files)
+    CatalogueSerial.objects.filter(pk=1).update(value=serial)
+
+
+def in_child(function, *args) -> tuple[float, float, object]:
+    """Run function in a forked child: (seconds, peak RSS in MB, result)."""
+    from django.db import connections
+
+    connections.close_all()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        code = 0
+        try:
+            started = time.perf_counter()
+            result = function(*args)
+            elapsed = time.perf_counter() - started
+            os.write(write, repr((elapsed, result)).encode())
+        except BaseException as error:  # report, then exit non-zero
+            os.write(write, repr((-1.0, f"{type(error).__name__}: {error}")).encode())
+            code = 1
+        finally:
+            os.close(write)
+            os._exit(code)
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
+    os.close(read)
+    _, status, usage = os.wait4(pid, 0)
+    elapsed, result = eval(b"".join(chunks).decode())  # noqa: S307 - our own child's repr
+    if status != 0:
+        raise SystemExit(f"child failed: {result}")
+    return elapsed, usage.ru_maxrss / 1024, result
+
+
+def publish(full: bool) -> dict:
+    from metadata.models import Collection
+    from metadata.services import collection_publish
+
+    revision = collection_publish(collection=Collection.objects.get(slug="full"), full=full)
+    return {"revision": revision.number, "projects": revision.projects, "files": revision.files}
+
+
+def tree_figures(root: Path) -> tuple[int, int]:
+    """(entries created, bytes written): every file, and the bytes of those that are not hardlinks."""
+    count = written = 0
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            stat = os.lstat(os.path.join(dirpath, name))
+            count += 1
+            if stat.st_nlink == 1:
+                written += stat.st_size
+    return count, written
+
+
+def baseline(target: Path, files: int, total_bytes: int) -> int:
+    """The minimal loop: `files` files, `total_bytes` in all, 1,000 to a folder."""
+    size = total_bytes // max(files, 1)
+    payload = b"x" * size
+    remainder = total_bytes - size * files
+    for index in range(files):
+        if index % 1000 == 0:
+            folder = target / f"{index // 1000:06d}"
+            folder.mkdir(parents=True)
+        with open(folder / f"{index}.bin", "wb") as handle:
+            handle.write(payload + (b"x" * remainder if index == 0 else b""))
+    return files
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--projects", type=int, default=100_000)
+    parser.add_argument("--files", type=int, default=1_000_000)
+    parser.add_argument("--changed", type=int, default=1_000)
+    parser.add_argument("--blobs", type=int, default=512, help="distinct real blobs the files share")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="publish-bench-"))
+    try:
+        setup_django(work)
+        import logging
+
+        logging.disable(logging.INFO)
+        started = time.perf_counter()
+        blobs = make_blobs(args.blobs)
+        make_catalogue(args.projects, args.files, blobs)
+        from sync.models import File
+
+        files = File.objects.count()
+        print(f"catalogue: {args.projects:,} projects, {files:,} files, {args.blobs} shared blobs "
+              f"(built in {time.perf_counter() - started:.0f} s)")  # fmt: skip
+
+        full_s, full_rss, full_result = in_child(publish, False)
+        tree = work / "mirror" / "pub" / "full"
+        entries, written = tree_figures(tree)
+        print(f"full publish:        {full_s:8.1f} s  peak RSS {full_rss:6.0f} MB  {full_result}")
+        print(f"  tree: {entries:,} files ({written / 1e6:,.0f} MB written, the rest hardlinks)")
+
+        change_projects(args.changed, args.projects, blobs)
+        inc_s, inc_rss, inc_result = in_child(publish, False)
+        print(f"incremental publish: {inc_s:8.1f} s  peak RSS {inc_rss:6.0f} MB  "
+              f"({args.changed:,} changed projects) {inc_result}")  # fmt: skip
+
+        base_s, base_rss, _ = in_child(baseline, work / "baseline", entries, written)
+        print(f"baseline:            {base_s:8.1f} s  peak RSS {base_rss:6.0f} MB  "
+              f"({entries:,} files, {written / 1e6:,.0f} MB)")  # fmt: skip
+
+        ratio = full_s / base_s
+        scale = PUBLIC_INDEX_PROJECTS / args.projects
+        print(f"ratio full/baseline: {ratio:.2f}  (target <= 3)")
+        print(f"incremental {args.changed:,} projects: {inc_s:.1f} s  (target < 10 s)")
+        print(f"peak memory: {max(full_rss, inc_rss):.0f} MB  (target < 500 MB)")
+        print(f"extrapolated to {PUBLIC_INDEX_PROJECTS:,} projects (linear): "
+              f"full publish {full_s * scale / 60:.1f} min, baseline {base_s * scale / 60:.1f} min")  # fmt: skip
+        print(f"(this process peak RSS, catalogue build included: "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")  # fmt: skip
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
