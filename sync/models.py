@@ -5,14 +5,37 @@ Models hold data and invariants only; reading upstreams and writing the store li
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
+
+UPSTREAM_SCHEMES = ("http", "https", "file")
+
+
+def validate_upstream_url(value: str) -> None:
+    """An upstream is an http(s) simple index or a local static tree (file:///path/simple/)."""
+    scheme = urlsplit(value).scheme.lower()
+    if scheme not in UPSTREAM_SCHEMES:
+        raise ValidationError(f"upstream URL {value!r}: the scheme must be http, https or file", code="invalid_scheme")
+    if scheme == "file":
+        parts = urlsplit(value)
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise ValidationError(f"upstream URL {value!r}: a file URL must be file:///absolute/path/")
+        return
+    URLValidator(schemes=["http", "https"])(value)
 
 
 class Upstream(models.Model):
     """A simple index (PEP 691 JSON or PEP 503 HTML) that the origin syncs from."""
 
     name = models.SlugField(max_length=100, unique=True)
-    url = models.URLField(max_length=500, help_text="Root of the simple index, ending in /simple/")
+    url = models.CharField(
+        max_length=500,
+        validators=[validate_upstream_url],
+        help_text="Root of the simple index (http, https or file://), ending in /simple/",
+    )
     enabled = models.BooleanField(default=True)
     # The origin's own include/exclude rules, in the shape of sync.filters.FilterSpec.
     filters = models.JSONField(default=dict, blank=True)
@@ -37,6 +60,8 @@ class Project(models.Model):
     upstream = models.ForeignKey(Upstream, on_delete=models.CASCADE, related_name="projects")
     name = models.CharField(max_length=200, help_text="As the upstream spells it")
     normalized_name = models.CharField(max_length=200, db_index=True)
+    # The project page as the root page links it (used when the root answers 304).
+    url = models.CharField(max_length=1000, blank=True)
     last_serial = models.BigIntegerField(null=True, blank=True)
     etag = models.CharField(max_length=500, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
@@ -86,6 +111,8 @@ class File(models.Model):
     yanked_reason = models.TextField(blank=True)
     # PEP 658/714: the upstream's core-metadata hash ("" = none offered, "-" = offered without hash).
     core_metadata_sha256 = models.CharField(max_length=64, blank=True)
+    # Every data-* attribute of the HTML anchor, or the JSON keys we do not model, as listed.
+    attributes = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
     failure_reason = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -123,10 +150,13 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     projects_checked = models.PositiveIntegerField(default=0)
     projects_changed = models.PositiveIntegerField(default=0)
+    projects_removed = models.PositiveIntegerField(default=0)
+    projects_failed = models.PositiveIntegerField(default=0)
     files_new = models.PositiveIntegerField(default=0)
     files_updated = models.PositiveIntegerField(default=0)
     files_removed = models.PositiveIntegerField(default=0)
     files_failed = models.PositiveIntegerField(default=0)
+    files_downloaded = models.PositiveIntegerField(default=0)
     files_checked = models.PositiveIntegerField(default=0)
     files_repaired = models.PositiveIntegerField(default=0)
     bytes_downloaded = models.BigIntegerField(default=0)
@@ -151,3 +181,6 @@ class CatalogueSerial(models.Model):
     """A single-row counter: the catalogue's own change serial (see Project.change_serial)."""
 
     value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalogue serial {self.value}"

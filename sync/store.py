@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -30,3 +35,47 @@ def blob_path(sha256: str) -> Path:
 def metadata_blob_path(sha256: str) -> Path:
     """The PEP 658 core metadata extracted from the blob with this sha256, kept beside it."""
     return blob_path(sha256).with_name(f"{sha256}.metadata")
+
+
+class StoreBusy(RuntimeError):
+    """Another sync, verify or collect holds the store."""
+
+
+@contextmanager
+def store_lock(*, wait_seconds: float = 0) -> Iterator[None]:
+    """Hold the store for one writer (sync, verify --repair, collect), across processes.
+
+    An flock dies with its process, so a sync killed with -9 never leaves a stale lock behind.
+    """
+    root = store_root()
+    root.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    with open(root / ".lock", "a+") as handle:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusy("another sync, verify or collect is using the store") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def store_tmp_clean(*, older_than_seconds: float = 0) -> int:
+    """Remove temporary files left by interrupted downloads. Call with the store lock held."""
+    tmp = store_tmp_dir()
+    tmp.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for entry in os.scandir(tmp):
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime <= cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed

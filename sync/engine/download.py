@@ -1,0 +1,155 @@
+"""One download into the content-addressed store: stream, hash while streaming, check, rename.
+
+Runs in worker threads: no database access here. hashlib and file writes release the GIL on
+big buffers, so downloads on several threads hash on every core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sync.engine.archive import BadArchive, archive_check
+from sync.engine.http import Client, FetchError, retrying
+from sync.store import blob_path
+
+CHUNK_BYTES = 1024 * 1024
+_buffers = threading.local()
+
+
+@dataclass(frozen=True)
+class DownloadJob:
+    """What to fetch and what it must hash to ("" = no hash from the index)."""
+
+    key: int  # the File row's id
+    filename: str
+    url: str
+    expected_sha256: str = ""
+    expected_size: int | None = None
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    key: int
+    ok: bool
+    sha256: str = ""
+    size: int = 0
+    bytes_read: int = 0  # every attempt's bytes, for the run's statistics
+    attempts: int = 0
+    reason: str = ""
+
+
+def download_to_store(
+    client: Client,
+    job: DownloadJob,
+    *,
+    tmp_dir: Path,
+    on_bytes: Callable[[int], None] = lambda n: None,
+    cancelled: Callable[[], bool] = lambda: False,
+    replace: bool = False,
+) -> DownloadResult:
+    """Fetch job.url into the store with retries; the blob appears only once verified.
+
+    replace: overwrite a blob already in the store (repairing a corrupt one).
+    """
+    tally = {"bytes": 0, "attempts": 0}
+
+    def attempt() -> tuple[str, int]:
+        tally["attempts"] += 1
+        return _attempt(
+            client, job, tmp_dir=tmp_dir, on_bytes=on_bytes, tally=tally, cancelled=cancelled, replace=replace
+        )
+
+    try:
+        sha256, size = retrying(client.limits, attempt, cancelled=cancelled)
+    except FetchError as error:
+        return DownloadResult(job.key, False, bytes_read=tally["bytes"], attempts=tally["attempts"], reason=str(error))
+    return DownloadResult(job.key, True, sha256, size, tally["bytes"], tally["attempts"])
+
+
+def _attempt(
+    client: Client,
+    job: DownloadJob,
+    *,
+    tmp_dir: Path,
+    on_bytes: Callable[[int], None],
+    tally: dict[str, int],
+    cancelled: Callable[[], bool],
+    replace: bool,
+) -> tuple[str, int]:
+    limits = client.limits
+    buffer = getattr(_buffers, "buffer", None)
+    if buffer is None:
+        buffer = _buffers.buffer = memoryview(bytearray(CHUNK_BYTES))
+    # The temp name never contains the upstream's file name: nothing from upstream reaches a path.
+    tmp_path = tmp_dir / f"{job.key}-{uuid.uuid4().hex}.part"
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with client.open_body(job.url) as body:
+            if body.length is not None and body.length > limits.max_file_bytes:
+                raise FetchError(
+                    f"{job.filename}: {body.length} bytes exceeds the file size cap of {limits.max_file_bytes}",
+                    retryable=False,
+                )
+            if job.expected_size is not None and body.length is not None and body.length != job.expected_size:
+                raise FetchError(
+                    f"{job.filename}: upstream sends {body.length} bytes, the index says {job.expected_size}",
+                    retryable=True,
+                )
+            with open(tmp_path, "wb", buffering=0) as handle:
+                while True:
+                    if cancelled():
+                        raise FetchError(f"{job.filename}: cancelled", retryable=False)
+                    count = body.readinto(buffer)
+                    if not count:
+                        break
+                    chunk = buffer[:count]
+                    digest.update(chunk)
+                    handle.write(chunk)
+                    size += count
+                    tally["bytes"] += count
+                    on_bytes(count)
+                    if size > limits.max_file_bytes:
+                        raise FetchError(
+                            f"{job.filename}: exceeds the file size cap of {limits.max_file_bytes} bytes",
+                            retryable=False,
+                        )
+        if body.length is not None and size != body.length:
+            raise FetchError(f"{job.filename}: truncated, {size} of {body.length} bytes", retryable=True)
+        if job.expected_size is not None and size != job.expected_size:
+            raise FetchError(f"{job.filename}: {size} bytes, the index says {job.expected_size}", retryable=True)
+        sha256 = digest.hexdigest()
+        if job.expected_sha256 and sha256 != job.expected_sha256:
+            raise FetchError(
+                f"{job.filename}: sha256 mismatch (index {job.expected_sha256}, got {sha256})", retryable=True
+            )
+        if not job.expected_sha256:
+            try:
+                archive_check(tmp_path, job.filename, max_unpacked_bytes=max(100 * size, 1024**3))
+            except BadArchive as error:
+                raise FetchError(f"no hash from the index and {error}", retryable=True) from error
+        store_blob(tmp_path, sha256, size, replace=replace)
+        return sha256, size
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def store_blob(tmp_path: Path, sha256: str, size: int, *, replace: bool = False) -> Path:
+    """Move a verified temp file to blob_path(sha256) by an atomic rename (kept if already there)."""
+    target = blob_path(sha256)
+    if not replace:
+        try:
+            if target.stat().st_size == size:
+                return target  # same content already stored (another project, or a resumed run)
+        except FileNotFoundError:
+            pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(tmp_path, 0o644)
+    os.replace(tmp_path, target)
+    return target

@@ -1,0 +1,288 @@
+"""Reading from an upstream: index pages and file bodies, over http(s) or from a file:// tree.
+
+One pooled keep-alive client (urllib3) is shared by every thread. No retries here: callers retry
+with backoff (see retrying) and decide what is worth retrying.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
+
+import urllib3
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+ACCEPT_INDEX = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+USER_AGENT = "mirrormanager-sync/0.1"
+T = TypeVar("T")
+
+
+class FetchError(Exception):
+    """A request that did not give a usable answer; `retryable` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Page:
+    """An index page, or a note that it has not changed (status 304)."""
+
+    url: str  # after redirects: relative links resolve against it
+    status: int
+    body: bytes = b""
+    content_type: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    serial: int | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Timeouts and caps of one client."""
+
+    connect_timeout: float = 10
+    read_timeout: float = 60
+    max_index_bytes: int = 64 * 1024 * 1024
+    max_file_bytes: int = 8 * 1024**3
+    retries: int = 3
+    backoff: float = 0.5
+
+
+def _serial(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def retrying(limits: Limits, call: Callable[[], T], *, cancelled: Callable[[], bool] = lambda: False) -> T:
+    """Run call(); on a retryable FetchError try again with exponential backoff and jitter."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except FetchError as error:
+            if not error.retryable or attempt >= limits.retries or cancelled():
+                raise
+            delay = limits.backoff * (2**attempt)
+            time.sleep(delay + random.uniform(0, delay / 2))
+            attempt += 1
+
+
+class Body:
+    """A file body being read: its declared length, if any, and a readinto of big chunks."""
+
+    def __init__(self, readinto: Callable[[memoryview], int], length: int | None) -> None:
+        self.readinto = readinto
+        self.length = length
+
+
+class Client:
+    """The sync's client: http(s) through one urllib3 pool, file:// from the local disk."""
+
+    def __init__(self, limits: Limits, *, pool_size: int = 16) -> None:
+        self.limits = limits
+        self._http = urllib3.PoolManager(
+            num_pools=8,
+            maxsize=pool_size,
+            block=False,
+            timeout=urllib3.Timeout(connect=limits.connect_timeout, read=limits.read_timeout),
+            retries=urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5),
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    def close(self) -> None:
+        self._http.clear()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- index pages ----------------------------------------------------------------------------
+
+    def get_page(self, url: str, *, etag: str = "", last_modified: str = "") -> Page:
+        """GET an index page, conditionally when validators are given; capped at max_index_bytes."""
+        if urlsplit(url).scheme == "file":
+            return self._file_page(url, etag=etag)
+        headers = {"Accept": ACCEPT_INDEX, "Accept-Encoding": "gzip"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            response = self._http.request("GET", url, headers=headers, preload_content=False)
+        except Urllib3Error as error:
+            raise FetchError(f"{url}: {_describe(error)}", retryable=True) from error
+        try:
+            status = response.status
+            # urllib3 gives the final location after redirects, possibly as a bare path.
+            final_url = urljoin(url, response.url) if response.url else url
+            if status == 304:
+                return Page(url=final_url, status=304, etag=etag, last_modified=last_modified)
+            _raise_for_status(url, status)
+            declared = _content_length(response.headers)
+            cap = self.limits.max_index_bytes
+            if declared is not None and declared > cap:
+                raise FetchError(f"{url}: index page of {declared} bytes exceeds the cap of {cap}", retryable=False)
+            chunks: list[bytes] = []
+            total = 0
+            try:
+                for chunk in response.stream(256 * 1024, decode_content=True):
+                    total += len(chunk)
+                    if total > cap:
+                        raise FetchError(f"{url}: index page exceeds the cap of {cap} bytes", retryable=False)
+                    chunks.append(chunk)
+            except Urllib3Error as error:
+                raise FetchError(f"{url}: {_describe(error)}", retryable=True) from error
+            headers_in = response.headers
+            return Page(
+                url=final_url,
+                status=status,
+                body=b"".join(chunks),
+                content_type=headers_in.get("Content-Type", ""),
+                etag=headers_in.get("ETag", ""),
+                last_modified=headers_in.get("Last-Modified", ""),
+                serial=_serial(headers_in.get("X-PyPI-Last-Serial")),
+            )
+        finally:
+            response.release_conn()
+
+    def _file_page(self, url: str, *, etag: str) -> Page:
+        path = _local_path(url)
+        if path.is_dir():
+            json_path = path / "index.json"
+            path = json_path if json_path.is_file() else path / "index.html"
+        try:
+            stat = path.stat()
+        except OSError as error:
+            raise FetchError(f"{url}: {error.strerror or error}", retryable=False, status=404) from error
+        validator = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+        if etag and etag == validator:
+            return Page(url=url, status=304, etag=etag)
+        if stat.st_size > self.limits.max_index_bytes:
+            raise FetchError(
+                f"{url}: index page of {stat.st_size} bytes exceeds the cap of {self.limits.max_index_bytes}",
+                retryable=False,
+            )
+        body = path.read_bytes()
+        content_type = "application/vnd.pypi.simple.v1+json" if path.suffix == ".json" else "text/html"
+        return Page(url=url, status=200, body=body, content_type=content_type, etag=validator)
+
+    # -- file bodies ----------------------------------------------------------------------------
+
+    def body_size(self, url: str) -> int | None:
+        """The size of a file by a HEAD request (or stat for file://); None when it cannot be told."""
+        try:
+            if urlsplit(url).scheme == "file":
+                return _local_path(url).stat().st_size
+            response = self._http.request("HEAD", url, headers={"Accept-Encoding": "identity"})
+        except (OSError, FetchError, Urllib3Error):
+            return None
+        if response.status != 200:
+            return None
+        return _content_length(response.headers)
+
+    @contextmanager
+    def open_body(self, url: str) -> Iterator[Body]:
+        """Open a file body for streaming; FetchError on a bad status or a network error."""
+        if urlsplit(url).scheme == "file":
+            path = _local_path(url)
+            try:
+                handle: BinaryIO = path.open("rb", buffering=0)
+            except OSError as error:
+                raise FetchError(f"{url}: {error.strerror or error}", retryable=False, status=404) from error
+            with handle:
+                yield Body(handle.readinto, os.fstat(handle.fileno()).st_size)
+            return
+        try:
+            response = self._http.request(
+                "GET", url, headers={"Accept-Encoding": "identity"}, preload_content=False, decode_content=False
+            )
+        except Urllib3Error as error:
+            raise FetchError(f"{url}: {_describe(error)}", retryable=True) from error
+        complete = False
+        try:
+            _raise_for_status(url, response.status)
+            raw = getattr(response, "_fp", None)
+            # urllib3's read(amt) copies every chunk through an internal buffer; the underlying
+            # http.client response reads straight into our buffer. Fall back when it is not there.
+            if raw is not None and hasattr(raw, "readinto"):
+                readinto = raw.readinto
+            else:
+
+                def readinto(buffer: memoryview) -> int:
+                    data = response.read(len(buffer))
+                    buffer[: len(data)] = data
+                    return len(data)
+
+            def guarded(buffer: memoryview) -> int:
+                try:
+                    return readinto(buffer)
+                except (Urllib3Error, OSError) as error:
+                    raise FetchError(f"{url}: {_describe(error)}", retryable=True) from error
+                except Exception as error:  # http.client.IncompleteRead and friends
+                    raise FetchError(f"{url}: {_describe(error)}", retryable=True) from error
+
+            yield Body(guarded, _content_length(response.headers))
+            complete = True
+        finally:
+            if complete and (raw is None or raw.isclosed()):
+                response.release_conn()
+            else:
+                # Never hand a half-read connection back to the pool.
+                response.close()
+                if response.connection is not None:
+                    response.connection.close()
+                response.release_conn()
+
+
+def _local_path(url: str) -> Path:
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise FetchError(f"{url}: file URLs must be local", retryable=False)
+    return Path(url2pathname(parts.path))
+
+
+def _content_length(headers: object) -> int | None:
+    value = headers.get("Content-Length")  # type: ignore[attr-defined]
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _raise_for_status(url: str, status: int) -> None:
+    if 200 <= status < 300:
+        return
+    retryable = status >= 500 or status in (408, 425, 429)
+    raise FetchError(f"{url}: HTTP {status}", retryable=retryable, status=status)
+
+
+def _describe(error: BaseException) -> str:
+    name = type(error).__name__
+    reason = getattr(error, "reason", None)
+    if reason is not None:
+        return f"{name}: {reason}"
+    return f"{name}: {error}" if str(error) else name

@@ -1,0 +1,363 @@
+"""Parsing simple index pages: PEP 691 JSON and PEP 503 HTML (every data-* attribute kept)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+from packaging.utils import canonicalize_name
+
+from sync.engine.names import UnsafeFilename, parse_filename
+
+_SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+class IndexFormatError(ValueError):
+    """A page that is not a simple index we can read."""
+
+
+@dataclass(frozen=True)
+class RemoteProject:
+    """A project listed on the root page."""
+
+    name: str
+    normalized_name: str
+    url: str
+    serial: int | None = None
+
+
+@dataclass(frozen=True)
+class RootListing:
+    projects: dict[str, RemoteProject]  # by normalized name
+    serial: int | None = None
+    refused: tuple[str, ...] = ()
+
+
+@dataclass
+class RemoteFile:
+    """One file listed on a project page (fits sync.filters.FileLike)."""
+
+    filename: str
+    url: str
+    version: str
+    package_type: str
+    sha256: str = ""
+    size: int | None = None
+    upload_time: datetime | None = None
+    requires_python: str = ""
+    yanked: bool = False
+    yanked_reason: str = ""
+    core_metadata_sha256: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ProjectListing:
+    files: list[RemoteFile]
+    refused: list[tuple[str, str]]  # (name as listed, why refused)
+    serial: int | None = None
+
+
+def is_json(content_type: str, body: bytes) -> bool:
+    """PEP 691 JSON or (anything else) PEP 503 HTML."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind.endswith("+json") or kind == "application/json":
+        return True
+    if kind.endswith("+html") or kind in ("text/html", "application/xhtml+xml"):
+        return False
+    return body.lstrip()[:1] == b"{"
+
+
+# -- root page ---------------------------------------------------------------------------------
+
+
+def parse_root(body: bytes, *, content_type: str, base_url: str) -> RootListing:
+    """The projects listed on a root page. Project URLs must stay under the upstream's root."""
+    projects: dict[str, RemoteProject] = {}
+    refused: list[str] = []
+    serial: int | None = None
+    if is_json(content_type, body):
+        data = _load_json(body)
+        serial = _meta_serial(data)
+        entries = data.get("projects")
+        if not isinstance(entries, list):
+            raise IndexFormatError("JSON root page without a 'projects' list")
+        raw = []
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                raise IndexFormatError("JSON root page: a project entry without a name")
+            raw.append((entry["name"], None, _int_or_none(entry.get("_last-serial"))))
+    else:
+        parser = _AnchorParser()
+        parser.feed(body.decode("utf-8", errors="replace"))
+        parser.close()
+        raw = [(text.strip(), attrs.get("href"), None) for attrs, text in parser.anchors]
+        base_url = urljoin(base_url, parser.base_href) if parser.base_href else base_url
+    for name, href, project_serial in raw:
+        if not name:
+            continue
+        normalized = canonicalize_name(name)
+        url = _project_url(base_url, href, normalized)
+        if url is None:
+            refused.append(name)
+            continue
+        projects.setdefault(normalized, RemoteProject(name, normalized, url, project_serial))
+    return RootListing(projects=projects, serial=serial, refused=tuple(refused))
+
+
+def _project_url(base_url: str, href: str | None, normalized: str) -> str | None:
+    """The project's page URL; links that leave the upstream's root are refused (None)."""
+    default = urljoin(base_url, f"{normalized}/")
+    if not href:
+        return default
+    url = urldefrag(urljoin(base_url, href)).url
+    base, target = urlsplit(base_url), urlsplit(url)
+    if (target.scheme, target.netloc) != (base.scheme, base.netloc):
+        return None
+    root_path = base.path if base.path.endswith("/") else base.path.rsplit("/", 1)[0] + "/"
+    if not target.path.startswith(root_path) or ".." in unquote(target.path).split("/"):
+        return None
+    return url
+
+
+# -- project pages -----------------------------------------------------------------------------
+
+
+def parse_project(body: bytes, *, content_type: str, base_url: str, allowed_schemes: tuple[str, ...]) -> ProjectListing:
+    """The files listed on a project page; unsafe names and URLs are refused, with the reason."""
+    if is_json(content_type, body):
+        return _parse_project_json(_load_json(body), base_url, allowed_schemes)
+    return _parse_project_html(body, base_url, allowed_schemes)
+
+
+def _parse_project_json(data: dict[str, Any], base_url: str, allowed_schemes: tuple[str, ...]) -> ProjectListing:
+    entries = data.get("files")
+    if not isinstance(entries, list):
+        raise IndexFormatError("JSON project page without a 'files' list")
+    listing = ProjectListing(files=[], refused=[], serial=_meta_serial(data))
+    seen: set[str] = set()
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
+            listing.refused.append(("?", "a file entry without a filename"))
+            continue
+        listed_name = entry["filename"]
+        href = entry.get("url")
+        if not isinstance(href, str) or not href:
+            listing.refused.append((listed_name, "no url"))
+            continue
+        hashes = entry.get("hashes") if isinstance(entry.get("hashes"), dict) else {}
+        yanked = entry.get("yanked", False)
+        metadata = entry.get("core-metadata", entry.get("data-dist-info-metadata", entry.get("dist-info-metadata")))
+        size = entry.get("size")
+        known = {
+            "filename",
+            "url",
+            "hashes",
+            "requires-python",
+            "yanked",
+            "size",
+            "upload-time",
+            "core-metadata",
+            "dist-info-metadata",
+            "data-dist-info-metadata",
+        }
+        remote = _make_file(
+            listed_name=listed_name,
+            href=href,
+            base_url=base_url,
+            allowed_schemes=allowed_schemes,
+            listing=listing,
+            prefer_listed=True,
+            sha256=hashes.get("sha256", "") if isinstance(hashes.get("sha256", ""), str) else "",
+            size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+            upload_time=_parse_time(entry.get("upload-time")),
+            requires_python=entry.get("requires-python") or "",
+            yanked=bool(yanked),
+            yanked_reason=yanked if isinstance(yanked, str) else "",
+            core_metadata_sha256=_json_metadata_hash(metadata),
+            attributes={key: value for key, value in entry.items() if key not in known},
+        )
+        if remote and remote.filename not in seen:
+            seen.add(remote.filename)
+            listing.files.append(remote)
+    return listing
+
+
+def _parse_project_html(body: bytes, base_url: str, allowed_schemes: tuple[str, ...]) -> ProjectListing:
+    parser = _AnchorParser()
+    parser.feed(body.decode("utf-8", errors="replace"))
+    parser.close()
+    if parser.base_href:
+        base_url = urljoin(base_url, parser.base_href)
+    listing = ProjectListing(files=[], refused=[])
+    seen: set[str] = set()
+    for attrs, text in parser.anchors:
+        href = attrs.get("href")
+        if not href:
+            listing.refused.append((text.strip() or "?", "a link without href"))
+            continue
+        fragment = urldefrag(href).fragment
+        sha256 = ""
+        if fragment.startswith("sha256="):
+            sha256 = fragment.split("=", 1)[1]
+        yanked = "data-yanked" in attrs
+        metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+        remote = _make_file(
+            listed_name=text.strip(),
+            href=href,
+            base_url=base_url,
+            allowed_schemes=allowed_schemes,
+            listing=listing,
+            sha256=sha256,
+            size=None,
+            upload_time=None,
+            requires_python=attrs.get("data-requires-python") or "",
+            yanked=yanked,
+            yanked_reason=(attrs.get("data-yanked") or "") if yanked else "",
+            core_metadata_sha256=_html_metadata_hash(metadata),
+            attributes={key: value for key, value in attrs.items() if key.startswith("data-")},
+        )
+        if remote and remote.filename not in seen:
+            seen.add(remote.filename)
+            listing.files.append(remote)
+    return listing
+
+
+def _make_file(
+    *,
+    listed_name: str,
+    href: str,
+    base_url: str,
+    allowed_schemes: tuple[str, ...],
+    listing: ProjectListing,
+    sha256: str,
+    prefer_listed: bool = False,
+    **fields: Any,
+) -> RemoteFile | None:
+    url = urldefrag(urljoin(base_url, href)).url
+    scheme = urlsplit(url).scheme
+    # The file name is the last path segment of the URL (PEP 503): that is what we would store.
+    path = urlsplit(url).path
+    filename = unquote(path.rsplit("/", 1)[-1]) if path else ""
+    if prefer_listed or "/" in listed_name or "\\" in listed_name or ".." in listed_name:
+        # JSON names the file itself; an anchor text that claims a path is refused, not guessed at.
+        filename = listed_name
+    if scheme not in allowed_schemes:
+        listing.refused.append((listed_name or url, f"URL scheme {scheme!r} is not allowed for this upstream"))
+        return None
+    try:
+        parsed = parse_filename(filename)
+    except UnsafeFilename as error:
+        listing.refused.append((listed_name or filename, str(error)))
+        return None
+    if sha256 and not _SHA256_RE.match(sha256):
+        listing.refused.append((filename, f"malformed sha256 {sha256[:80]!r}"))
+        return None
+    return RemoteFile(
+        filename=filename,
+        url=url,
+        version=parsed.version,
+        package_type=parsed.package_type,
+        sha256=sha256.lower(),
+        **fields,
+    )
+
+
+class _AnchorParser(HTMLParser):
+    """Collects <a> tags (all attributes, and their text) and <base href>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[dict[str, str | None], str]] = []
+        self.base_href: str | None = None
+        self._current: dict[str, str | None] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "base" and self.base_href is None:
+            self.base_href = dict(attrs).get("href")
+        elif tag == "a":
+            self._finish()
+            self._current = dict(attrs)
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._finish()
+
+    def close(self) -> None:
+        super().close()
+        self._finish()
+
+    def _finish(self) -> None:
+        if self._current is not None:
+            self.anchors.append((self._current, "".join(self._text)))
+            self._current = None
+
+
+def _load_json(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError as error:
+        raise IndexFormatError(f"invalid JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise IndexFormatError("a JSON index page must be an object")
+    version = str((data.get("meta") or {}).get("api-version", "1.0"))
+    if version.split(".", 1)[0] != "1":
+        raise IndexFormatError(f"unsupported simple API version {version}")
+    return data
+
+
+def _meta_serial(data: dict[str, Any]) -> int | None:
+    meta = data.get("meta")
+    return _int_or_none(meta.get("_last-serial")) if isinstance(meta, dict) else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _html_metadata_hash(value: str | None) -> str:
+    """data-core-metadata: absent = "", "true" or a non-sha256 hash = "-", "sha256=<hex>" = hex."""
+    if value is None or value.strip().lower() == "false":
+        return ""
+    if value.startswith("sha256="):
+        digest = value.split("=", 1)[1].strip()
+        if _SHA256_RE.match(digest):
+            return digest.lower()
+    return "-"
+
+
+def _json_metadata_hash(value: Any) -> str:
+    if value is None or value is False:
+        return ""
+    if isinstance(value, dict):
+        digest = value.get("sha256")
+        if isinstance(digest, str) and _SHA256_RE.match(digest):
+            return digest.lower()
+    return "-"

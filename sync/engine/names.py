@@ -1,0 +1,74 @@
+"""File names from an upstream, checked before anything touches the disk."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+# packaging parses only .tar.gz and .zip sdists; older sdists use these too.
+_OTHER_SDIST_SUFFIXES = (".tar.bz2", ".tar.xz", ".tgz", ".tar")
+# name-version[-pyX.Y[-platform]].egg, as setuptools writes them.
+_EGG_RE = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[^-]+)(?:-py\d+(?:\.\d+)?(?:-[^/\\]+)?)?\.egg$"
+)
+_FORBIDDEN_CHARS = ("/", "\\", "\x00", ":")
+
+
+class UnsafeFilename(ValueError):
+    """A file name that is refused before it reaches the disk."""
+
+
+@dataclass(frozen=True)
+class ParsedFilename:
+    """What a distribution file name says about the file."""
+
+    name: str  # normalized project name
+    version: str
+    package_type: str  # File.PackageType value
+
+
+def parse_filename(filename: str) -> ParsedFilename:
+    """Check a distribution file name and parse it; UnsafeFilename says why it was refused.
+
+    Refused: path separators, NUL, '..', leading dots, control characters, and anything that does
+    not parse as a wheel, sdist or egg name.
+    """
+    if not filename or len(filename) > 255:
+        raise UnsafeFilename(f"file name {filename!r}: empty or longer than 255 characters")
+    if any(char in filename for char in _FORBIDDEN_CHARS) or ".." in filename:
+        raise UnsafeFilename(f"file name {filename!r}: contains a path separator or '..'")
+    if filename.startswith(".") or any(ord(char) < 32 or ord(char) == 127 for char in filename):
+        raise UnsafeFilename(f"file name {filename!r}: leading dot or control character")
+    lowered = filename.lower()
+    try:
+        if lowered.endswith(".whl"):
+            name, version, _build, _tags = parse_wheel_filename(filename)
+            return ParsedFilename(str(name), str(version), "bdist_wheel")
+        if lowered.endswith((".tar.gz", ".zip")):
+            name, version = parse_sdist_filename(filename)
+            return ParsedFilename(str(name), str(version), "sdist")
+        for suffix in _OTHER_SDIST_SUFFIXES:
+            if lowered.endswith(suffix):
+                name, version = parse_sdist_filename(filename[: -len(suffix)] + ".tar.gz")
+                return ParsedFilename(str(name), str(version), "sdist")
+    except (InvalidWheelFilename, InvalidSdistFilename) as error:
+        raise UnsafeFilename(f"file name {filename!r}: not a wheel or sdist name ({error})") from error
+    if lowered.endswith(".egg"):
+        match = _EGG_RE.match(filename)
+        if match:
+            try:
+                version = str(Version(match["version"].replace("_", "-")))
+            except InvalidVersion:
+                version = ""
+            if version:
+                return ParsedFilename(canonicalize_name(match["name"]), version, "bdist_egg")
+    raise UnsafeFilename(f"file name {filename!r}: not a wheel, sdist or egg name")

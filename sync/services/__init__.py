@@ -1,0 +1,17 @@
+"""Writes of the sync app: upstreams, the catalogue, syncs, and the store's verification and collection."""
+
+from sync.services.catalogue import catalogue_next_serial
+from sync.services.store import store_collect, store_verify
+from sync.services.syncing import publication_queue, run_changed, sync_all, upstream_sync
+from sync.services.upstreams import upstream_add
+
+__all__ = [
+    "catalogue_next_serial",
+    "publication_queue",
+    "run_changed",
+    "store_collect",
+    "store_verify",
+    "sync_all",
+    "upstream_add",
+    "upstream_sync",
+]

@@ -1,0 +1,20 @@
+"""Queue tasks (django-q2): thin adapters over the services; schedules in mirrormanager/schedules.py."""
+
+from __future__ import annotations
+
+from sync.services import store_collect, store_verify, sync_all
+
+
+def sync_all_task() -> dict[str, str]:
+    """Sync every enabled upstream; returns {upstream: outcome} for the task's result."""
+    return {run.upstream.name if run.upstream else "?": run.outcome for run in sync_all()}
+
+
+def verify_task(quick: bool = False, repair: bool = False) -> str:
+    """Verify the store (quick: only blobs whose size or mtime changed); returns the outcome."""
+    return store_verify(quick=quick, repair=repair).outcome
+
+
+def collect_task() -> str:
+    """Collect unreferenced blobs and stale temporary files; returns the outcome."""
+    return store_collect().outcome
