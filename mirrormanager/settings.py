@@ -79,6 +79,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": parse_database_url(ENV.get("DATABASE_URL"), default_sqlite_path=VAR_DIR / "db.sqlite3")}
+if not ENV.get("DATABASE_URL"):
+    # SQLite creates its file but not the folder it lives in.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
