@@ -269,13 +269,14 @@ class _UpstreamSync:
         self._download_pending()
 
         upstream = self.upstream
-        if root.status == 200:
-            upstream.root_etag, upstream.root_last_modified = root.etag, root.last_modified
-            upstream.root_sha256 = root.sha256
-        # A serial is only taken once every project page it covers was read, or a failed page
-        # would be skipped by the next run's serial check.
-        if not self.run.projects_failed and root_serial is not None:
-            upstream.last_serial = root_serial
+        # The root's validators and serial are only taken once every project page they cover was
+        # read: otherwise the next run would see "unchanged" and skip the pages that failed.
+        if not self.run.projects_failed:
+            if root.status == 200:
+                upstream.root_etag, upstream.root_last_modified = root.etag, root.last_modified
+                upstream.root_sha256 = root.sha256
+            if root_serial is not None:
+                upstream.last_serial = root_serial
         upstream.last_synced_at = timezone.now()
         upstream.save(update_fields=["root_etag", "root_last_modified", "root_sha256", "last_serial", "last_synced_at"])
 
