@@ -57,6 +57,12 @@ def download_to_store(
 
     replace: overwrite a blob already in the store (repairing a corrupt one).
     """
+    if job.expected_sha256 and not replace:
+        found = _existing_blob(job.expected_sha256, job.expected_size)
+        if found is not None:
+            return DownloadResult(job.key, True, job.expected_sha256, found, 0, 0)
+        # A blob there that does not hash right (damaged) is overwritten by the verified download.
+        replace = blob_path(job.expected_sha256).exists()
     tally = {"bytes": 0, "attempts": 0}
 
     def attempt() -> tuple[str, int]:
@@ -138,6 +144,24 @@ def _attempt(
         return sha256, size
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _existing_blob(sha256: str, expected_size: int | None) -> int | None:
+    """The size of a sound blob already in the store (a resumed run, or the same file elsewhere), or None.
+
+    Re-hashed rather than trusted: a blob that verify found damaged may still be there.
+    """
+    path = blob_path(sha256)
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if expected_size is not None and size != expected_size:
+                return None
+            if hashlib.file_digest(handle, "sha256").hexdigest() != sha256:
+                return None
+    except FileNotFoundError:
+        return None
+    return size
 
 
 def store_blob(tmp_path: Path, sha256: str, size: int, *, replace: bool = False) -> Path:

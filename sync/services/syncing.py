@@ -37,7 +37,7 @@ from sync.models import File, Project, SyncRun, Upstream
 from sync.progress import Progress
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
-from sync.store import StoreBusy, blob_path, store_lock, store_tmp_clean, store_tmp_dir
+from sync.store import StoreBusy, store_lock, store_tmp_clean, store_tmp_dir
 
 logger = logging.getLogger("sync")
 
@@ -86,6 +86,10 @@ def upstream_sync(*, upstream: Upstream, progress: Progress | None = None, publi
     state = _RunState(run)
     try:
         with store_lock():
+            # Holding the lock, no other run is alive: any still "running" died (kill -9, power loss).
+            SyncRun.objects.filter(kind=SyncRun.Kind.SYNC, outcome=SyncRun.Outcome.RUNNING).exclude(pk=run.pk).update(
+                outcome=SyncRun.Outcome.FAILED, message="interrupted: the process died", finished_at=timezone.now()
+            )
             removed = store_tmp_clean()
             if removed:
                 progress.log(f"removed {removed} temporary files left by an interrupted run")
@@ -155,6 +159,7 @@ class _RunState:
         self.outcome: str | None = None
         self.message = ""
         self.failures_total = 0
+        self.adopted = 0  # files found already in the store (a resumed run), not downloaded
 
     def fail(self, *, project: str, filename: str = "", reason: str) -> None:
         self.failures_total += 1
@@ -172,6 +177,8 @@ class _RunState:
             run.finished_at = timezone.now()
             hidden = self.failures_total - len(run.failures)
             notes = [self.message] if self.message else []
+            if self.adopted:
+                notes.append(f"{self.adopted} files were already in the store (verified, not downloaded)")
             if hidden > 0:
                 notes.append(f"{hidden} more failures not listed")
             run.message = "; ".join(notes)
@@ -538,20 +545,11 @@ class _UpstreamSync:
         if not rows:
             return
         info = {row[0]: row for row in rows}
-        adopted: list[DownloadResult] = []
-        jobs: list[DownloadJob] = []
-        for file_id, _project_id, filename, url, upstream_sha256, size, _attempts, _project in rows:
-            if upstream_sha256:
-                try:
-                    stat = blob_path(upstream_sha256).stat()
-                except FileNotFoundError:
-                    stat = None
-                # Blobs only ever appear in the store verified (rename after hashing): adopt them.
-                if stat is not None and (size is None or stat.st_size == size):
-                    adopted.append(DownloadResult(file_id, True, upstream_sha256, stat.st_size))
-                    continue
-            jobs.append(DownloadJob(file_id, filename, url, upstream_sha256, size))
-        pending_updates: list[DownloadResult] = list(adopted)
+        jobs = [
+            DownloadJob(file_id, filename, url, upstream_sha256, size)
+            for file_id, _project, filename, url, upstream_sha256, size, _attempts, _name in rows
+        ]
+        pending_updates: list[DownloadResult] = []
         jobs = self._order_jobs(jobs)
         total_bytes = sum(job.expected_size or 0 for job in jobs)
         self.progress.start("download", total_files=len(jobs), total_bytes=total_bytes)
@@ -627,7 +625,7 @@ class _UpstreamSync:
                 )
                 self.run.files_downloaded += 1
                 if result.attempts == 0:
-                    self.progress.log(f"adopted {row[2]}: already in the store")
+                    self.state.adopted += 1
             else:
                 updates.append(
                     File(

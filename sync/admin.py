@@ -1,0 +1,98 @@
+"""Admin pages of the catalogue: upstreams (editable), projects and files (read mostly), runs (read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from sync.models import File, Project, SyncRun, Upstream
+
+
+@admin.register(Upstream)
+class UpstreamAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "enabled", "last_serial", "last_synced_at")
+    list_filter = ("enabled",)
+    search_fields = ("name", "url")
+    readonly_fields = ("last_serial", "root_etag", "root_last_modified", "root_sha256", "last_synced_at", "created_at")
+
+
+class FileInline(admin.TabularInline):
+    model = File
+    fields = ("filename", "version", "package_type", "state", "size", "yanked", "sha256")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ("name", "upstream", "change_serial", "removed", "updated_at")
+    list_filter = ("upstream", "removed")
+    search_fields = ("name", "normalized_name")
+    readonly_fields = [field.name for field in Project._meta.fields]
+    inlines = [FileInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(File)
+class FileAdmin(admin.ModelAdmin):
+    list_display = ("filename", "project", "state", "size", "yanked", "attempts", "stored_at", "verified_at")
+    list_filter = ("state", "package_type", "yanked")
+    search_fields = ("filename", "sha256")
+    list_select_related = ("project",)
+    readonly_fields = [field.name for field in File._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    """Every sync, verify and collect run, read-only: what it did, how long, what failed."""
+
+    list_display = (
+        "id",
+        "kind",
+        "upstream",
+        "outcome",
+        "started_at",
+        "duration",
+        "files_new",
+        "files_updated",
+        "files_removed",
+        "files_downloaded",
+        "files_failed",
+        "bytes_downloaded",
+    )
+    list_filter = ("kind", "outcome", "upstream")
+    date_hierarchy = "started_at"
+    readonly_fields = [field.name for field in SyncRun._meta.fields] + ["duration", "failure_list"]
+    exclude = ("failures",)
+
+    @admin.display(description="duration")
+    def duration(self, run: SyncRun) -> str:
+        seconds = run.duration_seconds
+        return "running" if seconds is None else f"{seconds:.1f} s"
+
+    @admin.display(description="failures")
+    def failure_list(self, run: SyncRun) -> str:
+        lines = [
+            f"{failure.get('project', '')} {failure.get('filename', '')}: {failure.get('reason', '')}".strip()
+            for failure in run.failures or []
+        ]
+        return "\n".join(lines) or "none"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
