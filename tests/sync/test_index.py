@@ -1,0 +1,100 @@
+"""Reading PEP 503 HTML and PEP 691 JSON pages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sync.engine.index import IndexFormatError, parse_project, parse_root
+
+BASE = "http://upstream.example/simple/demo/"
+HTTP = ("http", "https")
+
+
+def test_html_keeps_every_data_attribute():
+    body = (
+        b"<html><body>"
+        b'<a href="../../f/demo-1.0-py3-none-any.whl#sha256=' + b"AB" * 32 + b'" '
+        b'data-requires-python="&gt;=3.8" data-yanked="bad" data-core-metadata="sha256=' + b"cd" * 32 + b'" '
+        b'data-gpg-sig="false" data-custom="x">demo-1.0-py3-none-any.whl</a>'
+        b'<a href="../../f/demo-1.1.tar.gz" data-dist-info-metadata="true">demo-1.1.tar.gz</a>'
+        b'<a href="../../f/demo-1.2.tar.gz" data-yanked>demo-1.2.tar.gz</a>'
+        b"</body></html>"
+    )
+    listing = parse_project(body, content_type="text/html", base_url=BASE, allowed_schemes=HTTP)
+    wheel, sdist, yanked = listing.files
+    assert wheel.url == "http://upstream.example/f/demo-1.0-py3-none-any.whl"
+    assert wheel.sha256 == "ab" * 32
+    assert wheel.requires_python == ">=3.8"
+    assert (wheel.yanked, wheel.yanked_reason) == (True, "bad")
+    assert wheel.core_metadata_sha256 == "cd" * 32
+    assert wheel.attributes["data-gpg-sig"] == "false" and wheel.attributes["data-custom"] == "x"
+    assert sdist.core_metadata_sha256 == "-" and not sdist.yanked
+    assert (yanked.yanked, yanked.yanked_reason) == (True, "")
+    assert listing.refused == []
+
+
+def test_json_page():
+    body = json.dumps(
+        {
+            "meta": {"api-version": "1.1", "_last-serial": 7},
+            "name": "demo",
+            "files": [
+                {
+                    "filename": "demo-1.0-py3-none-any.whl",
+                    "url": "https://files.upstream.example/demo-1.0-py3-none-any.whl",
+                    "hashes": {"sha256": "ef" * 32},
+                    "requires-python": ">=3.9",
+                    "yanked": "reason",
+                    "core-metadata": {"sha256": "12" * 32},
+                    "size": 123,
+                    "upload-time": "2024-01-02T03:04:05Z",
+                    "provenance": None,
+                },
+                {"filename": "demo-1.1.tar.gz", "url": "demo-1.1.tar.gz", "hashes": {}, "dist-info-metadata": True},
+            ],
+        }
+    ).encode()
+    listing = parse_project(
+        body, content_type="application/vnd.pypi.simple.v1+json", base_url=BASE, allowed_schemes=HTTP
+    )
+    wheel, sdist = listing.files
+    assert listing.serial == 7
+    assert (wheel.size, wheel.upload_time.year, wheel.yanked_reason) == (123, 2024, "reason")
+    assert wheel.core_metadata_sha256 == "12" * 32 and "provenance" in wheel.attributes
+    assert sdist.url == BASE + "demo-1.1.tar.gz" and sdist.core_metadata_sha256 == "-" and sdist.sha256 == ""
+
+
+def test_unsafe_links_are_refused():
+    body = json.dumps(
+        {
+            "meta": {"api-version": "1.0"},
+            "files": [
+                {"filename": "../demo-1.0.tar.gz", "url": "demo-1.0.tar.gz", "hashes": {}},
+                {"filename": "demo-1.0.tar.gz", "url": "file:///etc/passwd", "hashes": {}},
+                {"filename": "demo-1.1.tar.gz", "url": "demo-1.1.tar.gz", "hashes": {"sha256": "nothex"}},
+            ],
+        }
+    ).encode()
+    listing = parse_project(body, content_type="application/json", base_url=BASE, allowed_schemes=HTTP)
+    assert listing.files == []
+    assert len(listing.refused) == 3
+
+
+def test_root_pages_and_their_links():
+    html = b'<a href="/simple/demo/">Demo</a><a href="http://evil.example/simple/x/">x</a><a href="../../etc/">etc</a>'
+    listing = parse_root(html, content_type="text/html", base_url="http://upstream.example/simple/")
+    assert list(listing.projects) == ["demo"]
+    assert listing.projects["demo"].url == "http://upstream.example/simple/demo/"
+    assert set(listing.refused) == {"x", "etc"}
+    body = json.dumps({"meta": {"api-version": "1.1", "_last-serial": 9}, "projects": [{"name": "A_b"}]}).encode()
+    listing = parse_root(body, content_type="application/vnd.pypi.simple.v1+json", base_url="http://u.example/s/")
+    assert listing.serial == 9 and listing.projects["a-b"].url == "http://u.example/s/a-b/"
+
+
+def test_unsupported_json_is_an_error():
+    with pytest.raises(IndexFormatError):
+        parse_root(b'{"meta": {"api-version": "2.0"}, "projects": []}', content_type="application/json", base_url=BASE)
+    with pytest.raises(IndexFormatError):
+        parse_project(b"{not json", content_type="application/json", base_url=BASE, allowed_schemes=HTTP)
