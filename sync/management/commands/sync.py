@@ -11,6 +11,9 @@ from sync.services import publication_queue, run_changed, upstream_sync
 
 class Command(BaseCommand):
     help = "Sync every enabled upstream (or one) into the origin store; exits non-zero if anything failed."
+    # System checks (URLs, admin, API schema) cost a few hundred ms per run and say nothing about
+    # a sync; `manage.py check` and every server start still run them.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--upstream", metavar="NAME", help="sync only this upstream (even if disabled)")
