@@ -234,41 +234,6 @@ class PublishState:
             first = False
         out.write(b"\n]}\n")
 
-    def export_primary_sqlite(self, target: Path, slug: str) -> None:
-        """primary.sqlite, built fresh from the state so that its bytes depend on the content only."""
-        target.unlink(missing_ok=True)
-        self.commit()  # ATTACH and DETACH happen outside a transaction
-        self.conn.execute("ATTACH DATABASE ? AS out", (str(target),))
-        try:
-            self.conn.execute("PRAGMA out.journal_mode=OFF")
-            self.conn.execute("BEGIN")
-            for statement in _PRIMARY_SCHEMA.split(";"):
-                if statement.strip():
-                    self.conn.execute(statement)
-            self.conn.executemany("INSERT INTO out.meta VALUES (?, ?)", [("version", "1"), ("collection", slug)])
-            self.conn.execute(
-                "INSERT INTO out.projects (id, name, display_name, last_serial)"
-                " SELECT row_number() OVER (ORDER BY name), name, display_name, serial FROM projects ORDER BY name"
-            )
-            self.conn.execute(
-                "INSERT INTO out.files (project_id, filename, version, package_type, sha256, size, upload_time,"
-                " requires_python, yanked, yanked_reason, core_metadata_sha256, location)"
-                " SELECT p.id, f.filename, f.version, f.package_type, f.sha256, f.size, f.upload_time,"
-                " f.requires_python, f.yanked, f.yanked_reason, f.core_metadata_sha256,"
-                " 'packages/' || substr(f.sha256, 1, 2) || '/' || substr(f.sha256, 3, 2) || '/' || f.sha256"
-                " || '/' || f.filename"
-                " FROM files f JOIN out.projects p ON p.name = f.project ORDER BY f.project, f.filename"
-            )
-            for statement in _PRIMARY_INDEXES.split(";"):
-                if statement.strip():
-                    self.conn.execute(statement)
-            self.conn.execute("COMMIT")
-        finally:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            self.conn.execute("DETACH DATABASE out")
-            self.conn.execute("BEGIN")
-
     # -- lifecycle ----------------------------------------------------------------------------
 
     def commit(self) -> None:
@@ -278,3 +243,41 @@ class PublishState:
     def close(self) -> None:
         self.commit()
         self.conn.close()
+
+
+def export_primary_sqlite(source: Path, target: Path, slug: str) -> None:
+    """primary.sqlite, built fresh from a state file so that its bytes depend on the content only.
+
+    Opens its own connection, so it can run in a thread beside the writer of primary.json.
+    """
+    target.unlink(missing_ok=True)
+    conn = sqlite3.connect(source, isolation_level=None)
+    try:
+        conn.execute("ATTACH DATABASE ? AS out", (str(target),))
+        conn.execute("PRAGMA out.journal_mode=OFF")
+        conn.execute("PRAGMA out.synchronous=OFF")
+        conn.execute("BEGIN")
+        for statement in _PRIMARY_SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.executemany("INSERT INTO out.meta VALUES (?, ?)", [("version", "1"), ("collection", slug)])
+        conn.execute(
+            "INSERT INTO out.projects (id, name, display_name, last_serial)"
+            " SELECT row_number() OVER (ORDER BY name), name, display_name, serial FROM projects ORDER BY name"
+        )
+        conn.execute(
+            "INSERT INTO out.files (project_id, filename, version, package_type, sha256, size, upload_time,"
+            " requires_python, yanked, yanked_reason, core_metadata_sha256, location)"
+            " SELECT p.id, f.filename, f.version, f.package_type, f.sha256, f.size, f.upload_time,"
+            " f.requires_python, f.yanked, f.yanked_reason, f.core_metadata_sha256,"
+            " 'packages/' || substr(f.sha256, 1, 2) || '/' || substr(f.sha256, 3, 2) || '/' || f.sha256"
+            " || '/' || f.filename"
+            " FROM files f JOIN out.projects p ON p.name = f.project ORDER BY f.project, f.filename"
+        )
+        for statement in _PRIMARY_INDEXES.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE out")
+    finally:
+        conn.close()

@@ -7,7 +7,7 @@ packages are hardlinks and every switch is a rename):
     publish-work/<slug>/lock            serializes publishes of one collection
     publish-work/<slug>/state.sqlite    what the tree holds (metadata.publishing.state)
     publish-work/<slug>/next.sqlite     the working copy of a publish in progress
-    publish-work/<slug>/staging/        new index pages and repomd.json, same relative paths
+    publish-work/<slug>/staging/        new index pages and repomd.json ('/' in their paths as '+')
     publish-work/<slug>/intent.log      data files linked by the publish in progress
     publish-work/<slug>/journal.json    the commit record: present = the revision is decided
 
@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +60,7 @@ class CollectionTree:
         self.intent_path = self.work / "intent.log"
         self._dirs: set[str] = set()
         self._intent: Any = None
+        self._intent_lock = threading.Lock()
         self.staged = 0
 
     # -- locking ------------------------------------------------------------------------------
@@ -102,9 +104,10 @@ class CollectionTree:
         self._dirs.add(relative_dir)
 
     def _log_intent(self, relative: str) -> None:
-        if self._intent is None:
-            self._intent = open(self.intent_path, "a", encoding="utf-8")  # noqa: SIM115
-        self._intent.write(relative + "\n")
+        with self._intent_lock:  # the repodata files are written from two threads
+            if self._intent is None:
+                self._intent = open(self.intent_path, "a", encoding="utf-8")  # noqa: SIM115
+            self._intent.write(relative + "\n")
 
     def link_data_file(self, source: Path, relative: str) -> bool:
         """Hardlink a store blob into the tree (copy across file systems). True when created."""
@@ -174,19 +177,13 @@ class CollectionTree:
                     return False
         except (FileNotFoundError, NotADirectoryError):
             pass
-        target = self.staging / relative
-        try:
-            target.write_bytes(data)
-        except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        (self.staging / _flat(relative)).write_bytes(data)
         self.staged += 1
         return True
 
     def stage_stream(self, relative: str, chunks: Iterable[bytes]) -> bool:
         """Stage a large page written in chunks; dropped again when equal to the tree's."""
-        target = self.staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = self.staging / _flat(relative)
         digest = hashlib.sha256()
         with open(target, "wb") as handle:
             for chunk in chunks:
@@ -218,14 +215,13 @@ class CollectionTree:
 
     def apply_journal(self, record: dict, record_revision: Callable[[dict], Any]) -> Any:
         """Switch the tree to the journal's revision; idempotent, so a crash here is finished later."""
-        repomd_staged = self.staging / REPOMD
-        for dirpath, _dirnames, filenames in os.walk(self.staging):
-            for filename in filenames:
-                source = Path(dirpath) / filename
-                if source == repomd_staged:
-                    continue
-                relative = source.relative_to(self.staging).as_posix()
-                self._replace_page(source, self.root / relative)
+        repomd_staged = self.staging / _flat(REPOMD)
+        if self.staging.is_dir():
+            with os.scandir(self.staging) as entries:
+                flat_names = sorted(entry.name for entry in entries)
+            for flat_name in flat_names:
+                if flat_name != repomd_staged.name:
+                    self._replace_page(self.staging / flat_name, self.root / _unflat(flat_name))
         for relative in record.get("delete", []):
             target = self.root / relative
             target.unlink(missing_ok=True)
@@ -290,6 +286,15 @@ class _HashingWriter:
 
     def flush(self) -> None:
         self.raw.flush()
+
+
+def _flat(relative: str) -> str:
+    """Staged pages live in one folder: '/' becomes '+', which no normalized name contains."""
+    return relative.replace("/", "+")
+
+
+def _unflat(flat_name: str) -> str:
+    return flat_name.replace("+", "/")
 
 
 def _file_digest(path: Path) -> str:

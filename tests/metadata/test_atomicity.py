@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from metadata.models import Revision
+from metadata.publishing import publisher as publisher_module
 from metadata.publishing.publisher import Publisher
 from metadata.publishing.state import PublishState
 from metadata.publishing.tree import REPOMD, CollectionTree
@@ -53,7 +54,8 @@ def index_view(root: Path) -> dict[str, bytes]:
         (CollectionTree, "link_data_file", 2),  # while linking packages
         (CollectionTree, "stage", 3),  # while staging project pages
         (CollectionTree, "stage_stream", 2),  # while staging the root pages
-        (PublishState, "export_primary_sqlite", 1),  # while writing repodata
+        (publisher_module, "export_primary_sqlite", 1),  # while writing primary.sqlite
+        (PublishState, "write_primary_json", 1),  # while writing primary.json
         (CollectionTree, "write_journal", 1),  # just before the commit point
     ],
 )
