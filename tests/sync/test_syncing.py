@@ -315,3 +315,15 @@ def test_sync_command_exit_codes_and_summary(fake_upstream, upstream_row):
 
     with pytest.raises(CommandError, match="no upstream named"):
         call_command("sync", "--upstream", "nope")
+
+
+def test_file_over_the_size_cap_is_refused_without_retry(fake_upstream, upstream_row, settings, mirror_root):
+    settings.SYNC_MAX_FILE_BYTES = 2048
+    big = fake_upstream.add(SamplePackage("mm-big", "1.0", payload_bytes=10_000))
+    fake_upstream.add(SamplePackage("mm-small", "1.0"))
+    run = upstream_sync(upstream=upstream_row)
+    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert failed_names(run) == {big.filename}
+    assert "size cap" in run.failures[0]["reason"]
+    assert fake_upstream.hits[big.path] == 1
+    assert_store_sound(mirror_root)
