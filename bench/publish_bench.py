@@ -7,7 +7,7 @@ project's own data is touched): N projects, M stored files. The files share a fe
 tiny blobs (valid wheels and sdists), so every package is still a real hardlink and every wheel
 still gets its PEP 658 .metadata; only the store's size is synthetic.
 
-Measures, each in a forked child so that its peak RSS is its own:
+Measures, each in a fresh Python process so that its peak RSS is its own:
   1. a full publish of the collection `full` (first publish: every page, link and data file);
   2. an incremental publish after 1,000 projects got a new file each;
   3. the baseline: a minimal loop that creates as many files as the full publish put in the tree,
@@ -19,10 +19,12 @@ Prints the ratio full/baseline and the extrapolation to about 740,000 projects.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_INDEX_PROJECTS = 740_000
 
 
-def setup_django(work: Path) -> None:
+def setup_django(work: Path, *, migrate: bool = True) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
     os.environ["MIRROR_ROOT"] = str(work / "mirror")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mirrormanager.settings")
@@ -42,7 +44,8 @@ def setup_django(work: Path) -> None:
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+    if migrate:
+        call_command("migrate", verbosity=0)
     from django.db import connection
 
     with connection.cursor() as cursor:  # a throwaway database: speed over durability
@@ -145,37 +148,36 @@ def change_projects(count: int, projects: int, blobs: list[tuple[str, int, str]]
     CatalogueSerial.objects.filter(pk=1).update(value=serial)
 
 
-def in_child(function, *args) -> tuple[float, float, object]:
-    """Run function in a forked child: (seconds, peak RSS in MB, result)."""
+def in_child(work: Path, phase: str) -> tuple[float, float, object]:
+    """Run one phase in a fresh Python process: (seconds, its own peak RSS in MB, result)."""
     from django.db import connections
 
     connections.close_all()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read)
-        code = 0
-        try:
-            started = time.perf_counter()
-            result = function(*args)
-            elapsed = time.perf_counter() - started
-            os.write(write, repr((elapsed, result)).encode())
-        except BaseException as error:  # report, then exit non-zero
-            os.write(write, repr((-1.0, f"{type(error).__name__}: {error}")).encode())
-            code = 1
-        finally:
-            os.close(write)
-            os._exit(code)
-    os.close(write)
-    chunks = []
-    while chunk := os.read(read, 65536):
-        chunks.append(chunk)
-    os.close(read)
-    _, status, usage = os.wait4(pid, 0)
-    elapsed, result = eval(b"".join(chunks).decode())  # noqa: S307 - our own child's repr
-    if status != 0:
-        raise SystemExit(f"child failed: {result}")
-    return elapsed, usage.ru_maxrss / 1024, result
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--child", phase, "--work", str(work)], stdout=subprocess.PIPE, text=True
+    )
+    output = process.stdout.read()
+    process.stdout.close()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{phase} failed")
+    result = json.loads(output.strip().splitlines()[-1])
+    return result["seconds"], usage.ru_maxrss / 1024, result["result"]
+
+
+def child(phase: str, work: Path) -> None:
+    setup_django(work, migrate=False)
+    import logging
+
+    logging.disable(logging.INFO)
+    started = time.perf_counter()
+    if phase == "publish":
+        result = publish(False)
+    else:
+        baseline_args = json.loads((work / "baseline.json").read_text())
+        result = baseline(work / "baseline", baseline_args["files"], baseline_args["bytes"])
+    print(json.dumps({"seconds": time.perf_counter() - started, "result": result}))
 
 
 def publish(full: bool) -> dict:
@@ -219,7 +221,12 @@ def main() -> None:
     parser.add_argument("--changed", type=int, default=1_000)
     parser.add_argument("--blobs", type=int, default=512, help="distinct real blobs the files share")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--child", choices=["publish", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child, args.work)
+        return
 
     work = Path(tempfile.mkdtemp(prefix="publish-bench-"))
     try:
@@ -236,18 +243,19 @@ def main() -> None:
         print(f"catalogue: {args.projects:,} projects, {files:,} files, {args.blobs} shared blobs "
               f"(built in {time.perf_counter() - started:.0f} s)")  # fmt: skip
 
-        full_s, full_rss, full_result = in_child(publish, False)
+        full_s, full_rss, full_result = in_child(work, "publish")
         tree = work / "mirror" / "pub" / "full"
         entries, written = tree_figures(tree)
         print(f"full publish:        {full_s:8.1f} s  peak RSS {full_rss:6.0f} MB  {full_result}")
         print(f"  tree: {entries:,} files ({written / 1e6:,.0f} MB written, the rest hardlinks)")
 
         change_projects(args.changed, args.projects, blobs)
-        inc_s, inc_rss, inc_result = in_child(publish, False)
+        inc_s, inc_rss, inc_result = in_child(work, "publish")
         print(f"incremental publish: {inc_s:8.1f} s  peak RSS {inc_rss:6.0f} MB  "
               f"({args.changed:,} changed projects) {inc_result}")  # fmt: skip
 
-        base_s, base_rss, _ = in_child(baseline, work / "baseline", entries, written)
+        (work / "baseline.json").write_text(json.dumps({"files": entries, "bytes": written}))
+        base_s, base_rss, _ = in_child(work, "baseline")
         print(f"baseline:            {base_s:8.1f} s  peak RSS {base_rss:6.0f} MB  "
               f"({entries:,} files, {written / 1e6:,.0f} MB)")  # fmt: skip
 
