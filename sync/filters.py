@@ -69,10 +69,7 @@ def _check_glob(value: Any, field: str) -> str:
         raise ValueError(f"{field}: each entry must be a non-empty string, got {value!r}")
     value = value.strip()
     if not _GLOB_RE.match(value):
-        raise ValueError(
-            f"{field}: {value!r} is not a name or glob"
-            " (letters, digits, . _ - and the wildcards * ? [ ])"
-        )
+        raise ValueError(f"{field}: {value!r} is not a name or glob (letters, digits, . _ - and the wildcards * ? [ ])")
     depth = 0
     for char in value:
         if char == "[":
@@ -127,10 +124,7 @@ def _requires_python_allows(requires_python: str, major: int, minor: int) -> boo
     if spec is None:
         return True
     # A spec can single out micro releases (">=3.11.2", "!=3.11.0"): any of them will do.
-    return any(
-        spec.contains(Version(f"{major}.{minor}.{micro}"), prereleases=True)
-        for micro in range(0, 40)
-    )
+    return any(spec.contains(Version(f"{major}.{minor}.{micro}"), prereleases=True) for micro in range(0, 40))
 
 
 def _interpreter_fits(interpreter: str, abi: str, major: int, minor: int) -> bool:
@@ -179,9 +173,7 @@ class FilterSpec:
     exclude_projects: tuple[str, ...] = ()
     package_types: tuple[str, ...] = ()  # File.PackageType values
     platform_tags: tuple[str, ...] = ()  # wheel platform tag globs, e.g. "manylinux*_x86_64", "any"
-    python_versions: tuple[
-        str, ...
-    ] = ()  # "3.11": wheels whose tags fit, and requires_python allows
+    python_versions: tuple[str, ...] = ()  # "3.11": wheels whose tags fit, and requires_python allows
     include_prereleases: bool = True
     latest_versions: int | None = None
     max_file_size: int | None = None
@@ -199,45 +191,34 @@ class FilterSpec:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(
-                f"unknown filter key(s): {', '.join(map(str, unknown))};"
-                f" known: {', '.join(sorted(known))}"
+                f"unknown filter key(s): {', '.join(map(str, unknown))}; known: {', '.join(sorted(known))}"
             )
 
         include = [
-            canonicalize_name(_check_glob(v, "include_projects"))
-            for v in _string_list(data, "include_projects")
+            canonicalize_name(_check_glob(v, "include_projects")) for v in _string_list(data, "include_projects")
         ]
         exclude = [
-            canonicalize_name(_check_glob(v, "exclude_projects"))
-            for v in _string_list(data, "exclude_projects")
+            canonicalize_name(_check_glob(v, "exclude_projects")) for v in _string_list(data, "exclude_projects")
         ]
 
         package_types = []
         for value in _string_list(data, "package_types"):
             if value not in PACKAGE_TYPES:
-                raise ValueError(
-                    f"package_types: {value!r} is not one of {', '.join(PACKAGE_TYPES)}"
-                )
+                raise ValueError(f"package_types: {value!r} is not one of {', '.join(PACKAGE_TYPES)}")
             package_types.append(value)
 
-        platform_tags = [
-            _check_glob(v, "platform_tags").lower() for v in _string_list(data, "platform_tags")
-        ]
+        platform_tags = [_check_glob(v, "platform_tags").lower() for v in _string_list(data, "platform_tags")]
 
         python_versions = []
         for value in _string_list(data, "python_versions"):
             if not isinstance(value, str) or not _PYTHON_VERSION_RE.match(value.strip()):
-                raise ValueError(
-                    f"python_versions: {value!r} is not a MAJOR.MINOR version such as '3.11'"
-                )
+                raise ValueError(f"python_versions: {value!r} is not a MAJOR.MINOR version such as '3.11'")
             major, minor = _PYTHON_VERSION_RE.match(value.strip()).groups()
             python_versions.append(f"{int(major)}.{int(minor)}")
 
         include_prereleases = data.get("include_prereleases", True)
         if not isinstance(include_prereleases, bool):
-            raise ValueError(
-                f"include_prereleases: must be true or false, got {include_prereleases!r}"
-            )
+            raise ValueError(f"include_prereleases: must be true or false, got {include_prereleases!r}")
 
         return cls(
             include_projects=_dedupe(include),
@@ -291,9 +272,7 @@ class FilterSpec:
             fnmatch.fnmatchcase(normalized_name, pattern) for pattern in self.include_projects
         ):
             return False
-        return not any(
-            fnmatch.fnmatchcase(normalized_name, pattern) for pattern in self.exclude_projects
-        )
+        return not any(fnmatch.fnmatchcase(normalized_name, pattern) for pattern in self.exclude_projects)
 
     def has_file_filters(self) -> bool:
         """True when select_files may drop something."""
@@ -309,18 +288,14 @@ class FilterSpec:
     # -- files --------------------------------------------------------------------------------
 
     def _platform_ok(self, file: FileLike) -> bool:
-        if file.package_type == "sdist" or file.filename.endswith(
-            (".tar.gz", ".zip", ".tar.bz2", ".tgz")
-        ):
+        if file.package_type == "sdist" or file.filename.endswith((".tar.gz", ".zip", ".tar.bz2", ".tgz")):
             return True
         if file.filename.endswith(".whl"):
             tags = _wheel_tags(file.filename)
             if tags is None:
                 return False
             return any(
-                fnmatch.fnmatchcase(platform, pattern)
-                for _, _, platform in tags
-                for pattern in self.platform_tags
+                fnmatch.fnmatchcase(platform, pattern) for _, _, platform in tags for pattern in self.platform_tags
             )
         egg = _EGG_RE.search(file.filename)
         if egg:
@@ -337,9 +312,7 @@ class FilterSpec:
             if not _requires_python_allows(requires_python, major, minor):
                 continue
             if file.filename.endswith(".whl"):
-                if wheel_tags and any(
-                    _interpreter_fits(i, a, major, minor) for i, a, _ in wheel_tags
-                ):
+                if wheel_tags and any(_interpreter_fits(i, a, major, minor) for i, a, _ in wheel_tags):
                     return True
             elif egg:
                 if (int(egg.group(1)), int(egg.group(2))) == (major, minor):
@@ -352,11 +325,7 @@ class FilterSpec:
         """The file-level filters alone (everything but latest_versions)."""
         if self.package_types and file.package_type not in self.package_types:
             return False
-        if (
-            self.max_file_size is not None
-            and file.size is not None
-            and file.size > self.max_file_size
-        ):
+        if self.max_file_size is not None and file.size is not None and file.size > self.max_file_size:
             return False
         if not self.include_prereleases:
             version = _file_version(file.filename, file.version)
@@ -368,11 +337,7 @@ class FilterSpec:
 
     def select_files(self, files: Iterable[F]) -> list[F]:
         """The wanted files of ONE project, in input order; latest N applies after the rest."""
-        kept = (
-            [file for file in files if self.file_allowed(file)]
-            if self.has_file_filters()
-            else list(files)
-        )
+        kept = [file for file in files if self.file_allowed(file)] if self.has_file_filters() else list(files)
         if self.latest_versions is None or not kept:
             return kept
         keys: dict[Any, None] = {}
