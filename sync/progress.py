@@ -37,6 +37,7 @@ class Progress:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.phase = ""
+        self.unit = "files"
         self.total_files = 0
         self.total_bytes = 0
         self.files = 0
@@ -44,11 +45,12 @@ class Progress:
         self.started = time.monotonic()
         self._last_render = 0.0
 
-    def start(self, phase: str, *, total_files: int = 0, total_bytes: int = 0) -> None:
+    def start(self, phase: str, *, total_files: int = 0, total_bytes: int = 0, unit: str = "files") -> None:
         """Begin a phase (e.g. "index", "download") with its totals (0 = unknown)."""
         self.finish()
         with self._lock:
             self.phase, self.total_files, self.total_bytes = phase, total_files, total_bytes
+            self.unit = unit
             self.files = self.bytes = 0
             self.started = time.monotonic()
             self._last_render = 0.0
@@ -93,7 +95,7 @@ class Progress:
             eta = f", ETA {_clock((self.total_bytes - self.bytes) / rate)}"
         elif self.total_files and self.files:
             eta = f", ETA {_clock(elapsed * (self.total_files - self.files) / self.files)}"
-        return f"{self.phase}: {files} files, {size}, {human_bytes(rate)}/s{eta}"
+        return f"{self.phase}: {files} {self.unit}, {size}, {human_bytes(rate)}/s{eta}"
 
 
 class LogProgress(Progress):

@@ -325,7 +325,7 @@ class _UpstreamSync:
             self.progress.log(f"project {row.name} is gone upstream: removed from the catalogue")
 
     def _fetch_projects(self, remotes: list[RemoteProject], known: dict[str, _Known]) -> None:
-        self.progress.start("index", total_files=len(remotes))
+        self.progress.start("index", total_files=len(remotes), unit="pages")
         batch: list[_PageResult] = []
         flushed = time.monotonic()
 
