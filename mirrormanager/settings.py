@@ -124,6 +124,12 @@ SYNC_READ_TIMEOUT = env_int(ENV, "SYNC_READ_TIMEOUT", 60, minimum=1)
 SYNC_RETRIES = env_int(ENV, "SYNC_RETRIES", 3, minimum=0)
 SYNC_MAX_INDEX_BYTES = env_int(ENV, "SYNC_MAX_INDEX_BYTES", 64 * 1024 * 1024, minimum=1024)
 SYNC_MAX_FILE_BYTES = env_int(ENV, "SYNC_MAX_FILE_BYTES", 8 * 1024**3, minimum=1024)
+SYNC_RETRY_BACKOFF = env_int(ENV, "SYNC_RETRY_BACKOFF_MS", 500, minimum=0) / 1000
+# Size unsized files with parallel HEAD requests so the biggest downloads start first.
+SYNC_PROBE_SIZES = env_bool(ENV, "SYNC_PROBE_SIZES", True)
+# A blob no catalogue row and no published tree references is collected only when older than this.
+SYNC_COLLECT_MIN_AGE = env_int(ENV, "SYNC_COLLECT_MIN_AGE", 3600, minimum=0)
+SYNC_COLLECT_LOCK_WAIT = env_int(ENV, "SYNC_COLLECT_LOCK_WAIT", 60, minimum=0)
 PUBLISH_GRACE_SECONDS = env_int(ENV, "PUBLISH_GRACE_SECONDS", 6 * 3600, minimum=0)
 
 # A queue heartbeat older than this makes /healthz fail.

@@ -195,10 +195,10 @@ def store_collect(*, min_age_seconds: float | None = None, progress: Progress | 
     """
     progress = progress or Progress()
     if min_age_seconds is None:
-        min_age_seconds = float(getattr(settings, "SYNC_COLLECT_MIN_AGE", 3600))
+        min_age_seconds = float(settings.SYNC_COLLECT_MIN_AGE)
     run = SyncRun.objects.create(kind=SyncRun.Kind.COLLECT)
     try:
-        with store_lock(wait_seconds=float(getattr(settings, "SYNC_COLLECT_LOCK_WAIT", 60))):
+        with store_lock(wait_seconds=float(settings.SYNC_COLLECT_LOCK_WAIT)):
             referenced = set(File.objects.exclude(sha256="").values_list("sha256", flat=True))
             referenced.update(File.objects.exclude(upstream_sha256="").values_list("upstream_sha256", flat=True))
             cutoff = time.time() - min_age_seconds

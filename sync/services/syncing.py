@@ -60,7 +60,7 @@ def client_limits() -> Limits:
         max_index_bytes=settings.SYNC_MAX_INDEX_BYTES,
         max_file_bytes=settings.SYNC_MAX_FILE_BYTES,
         retries=settings.SYNC_RETRIES,
-        backoff=float(getattr(settings, "SYNC_RETRY_BACKOFF", 0.5)),
+        backoff=settings.SYNC_RETRY_BACKOFF,
     )
 
 
@@ -588,7 +588,7 @@ class _UpstreamSync:
         one cheap request per file against a multi-second tail.
         """
         unknown = [job for job in jobs if job.expected_size is None]
-        if len(unknown) > settings.SYNC_DOWNLOAD_WORKERS and getattr(settings, "SYNC_PROBE_SIZES", True):
+        if len(unknown) > settings.SYNC_DOWNLOAD_WORKERS and settings.SYNC_PROBE_SIZES:
             sizes: dict[int, int] = {}
 
             def probe(job: DownloadJob) -> tuple[int, int | None]:
