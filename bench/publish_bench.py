@@ -158,12 +158,12 @@ def in_child(work: Path, phase: str) -> tuple[float, float, object]:
     )
     output = process.stdout.read()
     process.stdout.close()
-    _, status, usage = os.wait4(process.pid, 0)
+    _, status, _usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{phase} failed")
     result = json.loads(output.strip().splitlines()[-1])
-    return result["seconds"], usage.ru_maxrss / 1024, result["result"]
+    return result["seconds"], result["peak_mb"], result["result"]
 
 
 def child(phase: str, work: Path) -> None:
@@ -177,7 +177,11 @@ def child(phase: str, work: Path) -> None:
     else:
         baseline_args = json.loads((work / "baseline.json").read_text())
         result = baseline(work / "baseline", baseline_args["files"], baseline_args["bytes"])
-    print(json.dumps({"seconds": time.perf_counter() - started, "result": result}))
+    seconds = time.perf_counter() - started
+    # VmHWM is this process's own peak (ru_maxrss of a child can carry the parent's peak on Linux).
+    status = Path("/proc/self/status").read_text()
+    peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "result": result}))
 
 
 def publish(full: bool) -> dict:

@@ -40,7 +40,7 @@ from sync.store import blob_path, metadata_blob_path
 logger = logging.getLogger(__name__)
 
 CHUNK_NAMES = 500  # project names per catalogue query: bounded memory, few round trips
-GZIP_LEVEL = 3  # repodata is rebuilt every revision: speed over the last few percent of size
+GZIP_LEVEL = 1  # repodata is rebuilt every revision: speed over the last few percent of size
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
