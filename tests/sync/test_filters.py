@@ -117,9 +117,7 @@ def test_for_collection_reads_the_model_fields():
 
 
 def test_project_include_and_exclude_globs():
-    spec = FilterSpec.from_dict(
-        {"include_projects": ["django*", "requests"], "exclude_projects": ["django-debug-*"]}
-    )
+    spec = FilterSpec.from_dict({"include_projects": ["django*", "requests"], "exclude_projects": ["django-debug-*"]})
     assert spec.project_allowed("django")
     assert spec.project_allowed("django-rest-framework")
     assert spec.project_allowed("requests")
@@ -216,24 +214,18 @@ def test_prereleases_and_latest_versions():
         "a-1.1-py3-none-any.whl",
     ]
     assert names(FilterSpec(latest_versions=1).select_files(files)) == ["a-2.0rc1-py3-none-any.whl"]
-    assert names(FilterSpec(latest_versions=1, package_types=("sdist",)).select_files(files)) == [
-        "a-1.0.tar.gz"
-    ]
+    assert names(FilterSpec(latest_versions=1, package_types=("sdist",)).select_files(files)) == ["a-1.0.tar.gz"]
 
 
 def test_version_falls_back_to_filename():
     files = [F("a-1.0-py3-none-any.whl", ""), F("a-2.0b1.tar.gz", "", "sdist")]
-    assert names(FilterSpec(include_prereleases=False).select_files(files)) == [
-        "a-1.0-py3-none-any.whl"
-    ]
+    assert names(FilterSpec(include_prereleases=False).select_files(files)) == ["a-1.0-py3-none-any.whl"]
 
 
 # -- properties -------------------------------------------------------------------------------
 
 versions = st.sampled_from(["0.1", "1.0", "1.0.post1", "1.1", "2.0a1", "2.0", "10.0.dev1", "bogus"])
-tags = st.sampled_from(
-    ["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "cp312-abi3-win_amd64", "py2-none-any"]
-)
+tags = st.sampled_from(["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "cp312-abi3-win_amd64", "py2-none-any"])
 files_strategy = st.lists(
     st.one_of(
         st.builds(wheel, st.just("p"), versions, tags, size=st.integers(0, 1000)),
@@ -268,11 +260,7 @@ def test_latest_n_grows_monotonically(spec, files):
     smaller = replace(spec, latest_versions=1)
     larger = replace(spec, latest_versions=3)
     unlimited = replace(spec, latest_versions=None)
-    assert (
-        set(smaller.select_files(files))
-        <= set(larger.select_files(files))
-        <= set(unlimited.select_files(files))
-    )
+    assert set(smaller.select_files(files)) <= set(larger.select_files(files)) <= set(unlimited.select_files(files))
 
 
 @given(spec=specs)
