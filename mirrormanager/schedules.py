@@ -21,6 +21,8 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec("sync-all", "sync.tasks.sync_all_task", minutes=60),
     ScheduleSpec("verify-quick", "sync.tasks.verify_task", minutes=24 * 60, kwargs={"quick": True}),
     ScheduleSpec("collect-blobs", "sync.tasks.collect_task", minutes=24 * 60),
+    # A sync that changed something queues publication itself; this one also prunes files past their grace.
+    ScheduleSpec("publish", "metadata.tasks.publish_task", minutes=15),
 )
 
 

@@ -265,18 +265,19 @@ class Publisher:
         location = package_location(file.sha256, file.filename)
         known = old is not None and old[0] == file.sha256
         metadata_sha256 = old[1] if known else ""
+        # Linked even when known: a changed project may be one whose blob verify --repair replaced.
+        try:
+            if self.tree.link_data_file(blob_path(file.sha256), location):
+                self.stats["files_linked"] += 1
+        except FileNotFoundError:
+            logger.error(
+                "%s: blob of %s (%s) is missing from the store: not published",
+                self.collection.slug,
+                file.filename,
+                file.sha256,
+            )
+            return None
         if not known or full:
-            try:
-                if self.tree.link_data_file(blob_path(file.sha256), location):
-                    self.stats["files_linked"] += 1
-            except FileNotFoundError:
-                logger.error(
-                    "%s: blob of %s (%s) is missing from the store: not published",
-                    self.collection.slug,
-                    file.filename,
-                    file.sha256,
-                )
-                return None
             metadata_sha256 = self._link_metadata(file, location, metadata_sha256)
         size = file.size if file.size is not None else blob_path(file.sha256).stat().st_size
         return PublishedFile(

@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,11 +124,27 @@ class CollectionTree:
         try:
             os.link(source, target)
         except FileExistsError:
-            return False
+            return self._relink_if_replaced(source, target)
         except OSError as error:
             if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
                 raise
             self._copy_into(source, target)
+        return True
+
+    def _relink_if_replaced(self, source: Path, target: Path) -> bool:
+        """Point the tree at the store's blob again if the blob was replaced (verify --repair writes a new inode,
+        while the tree still links the damaged one). True when the tree's file changed."""
+        source_stat, target_stat = os.stat(source), os.stat(target)
+        if source_stat.st_dev != target_stat.st_dev:  # a copy across file systems: compare what is cheap
+            if source_stat.st_size == target_stat.st_size:
+                return False
+            self._copy_into(source, target)
+            return True
+        if source_stat.st_ino == target_stat.st_ino:
+            return False
+        temporary = target.with_name(f".relink-{uuid.uuid4().hex}")
+        os.link(source, temporary)
+        os.replace(temporary, target)
         return True
 
     def _copy_into(self, source: Path, target: Path) -> None:

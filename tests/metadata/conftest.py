@@ -11,8 +11,9 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from metadata.models import Collection
-from sync.models import CatalogueSerial, File, Project, Upstream
+from sync.models import File, Project, Upstream
 from sync.sample_packages import SamplePackage, build_package
+from sync.services import catalogue_next_serial
 from sync.store import blob_path
 
 BASE_PACKAGES: tuple[SamplePackage, ...] = (
@@ -26,14 +27,6 @@ BASE_PACKAGES: tuple[SamplePackage, ...] = (
     SamplePackage("numbers", "2.1.0", tag="cp312-cp312-win_amd64"),
     SamplePackage("numbers", "2.1.0", kind="sdist"),
 )
-
-
-def catalogue_next_serial() -> int:
-    """As sync.services.catalogue_next_serial does (kept here so these tests depend on models only)."""
-    serial, _ = CatalogueSerial.objects.get_or_create(pk=1)
-    serial.value += 1
-    serial.save()
-    return serial.value
 
 
 @dataclass

@@ -145,6 +145,28 @@ def test_copy_when_hardlinks_cross_file_systems(base_catalogue, full_collection,
     assert not os.path.samefile(published, blob_path(file.sha256))
 
 
+def test_a_blob_replaced_by_repair_is_linked_again(base_catalogue, full_collection, mirror_root):
+    collection_publish(collection=full_collection)
+    file = File.objects.filter(filename__endswith=".whl").first()
+    published = tree(mirror_root) / "packages" / file.sha256[:2] / file.sha256[2:4] / file.sha256 / file.filename
+    good = blob_path(file.sha256).read_bytes()
+    # A bit flipped in place damages the store and every tree that hardlinks it.
+    with open(blob_path(file.sha256), "r+b") as handle:
+        handle.seek(10)
+        handle.write(bytes([good[10] ^ 0xFF]))
+    assert published.read_bytes() != good
+    # verify --repair writes a fresh blob (a new inode) and marks the project changed.
+    repaired = blob_path(file.sha256).with_name("repaired")
+    repaired.write_bytes(good)
+    os.replace(repaired, blob_path(file.sha256))
+    base_catalogue.touch(file.project.name)
+
+    collection_publish(collection=full_collection)
+
+    assert published.read_bytes() == good
+    assert os.path.samefile(published, blob_path(file.sha256))
+
+
 def test_yanked_files(catalogue, full_collection, mirror_root):
     catalogue.add(SamplePackage("old", "1.0"), yanked=True, yanked_reason="broken <build>")
     catalogue.add(SamplePackage("old", "1.1"), yanked=True, yanked_reason="")
