@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from mirrormanager.demo import demo_accounts_ensure
 
@@ -19,6 +20,10 @@ def log_in(browser, live_server, username: str, password: str) -> None:
     browser.find_element(By.ID, "id_username").send_keys(username)
     browser.find_element(By.ID, "id_password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    # Wait for the answer to the post: the signed-in shell, or the form again with its error.
+    WebDriverWait(browser, 15).until(
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, "[data-testid=signed-in-as], [role=alert]")
+    )
 
 
 def test_anonymous_visitor_sees_public_navigation(browser, live_server):
@@ -44,7 +49,7 @@ def test_demo_operator_logs_in_and_sees_the_shell(browser, live_server, tmp_path
     browser.save_screenshot(str(tmp_path / "my-sites.png"))
 
     browser.find_element(By.CSS_SELECTOR, "nav .account button").click()
-    assert browser.find_element(By.LINK_TEXT, "Log in").is_displayed()
+    WebDriverWait(browser, 15).until(lambda driver: driver.find_elements(By.LINK_TEXT, "Log in"))
     browser.get(f"{live_server.url}/my/sites/")
     assert "/accounts/login/" in browser.current_url
 
