@@ -58,9 +58,8 @@ def demo_accounts_ensure() -> dict[str, str]:
 
 def demo_upstream_ensure(log: Callable[[str], None]) -> None:
     """Write a tiny local upstream of valid packages, register it, sync it and publish every collection."""
-    from metadata.services import collections_publish_all
-
     from metadata.models import Collection
+    from metadata.services import collections_publish_all
     from sync.models import Upstream
     from sync.sample_packages import DEMO_PACKAGES, write_static_index
     from sync.services import upstream_add, upstream_sync
