@@ -23,8 +23,32 @@ _EGG_RE = re.compile(
 _FORBIDDEN_CHARS = ("/", "\\", "\x00", ":")
 
 
+# PEP 508 names; a normalized one (PEP 503) is lowercase words joined by single dashes.
+_PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_NORMALIZED_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MAX_PROJECT_NAME_LENGTH = 200  # Project.name and Project.normalized_name
+
+
 class UnsafeFilename(ValueError):
     """A file name that is refused before it reaches the disk."""
+
+
+class UnsafeProjectName(ValueError):
+    """A project name that is not a valid PEP 508 name, refused before it reaches a page or a path."""
+
+
+def check_project_name(name: str) -> str:
+    """Check a project name as an upstream spells it; returns its normalized (PEP 503) form."""
+    if not isinstance(name, str) or not name or len(name) > MAX_PROJECT_NAME_LENGTH:
+        raise UnsafeProjectName(f"project name {name!r}: empty or longer than {MAX_PROJECT_NAME_LENGTH} characters")
+    if not _PROJECT_NAME_RE.match(name):
+        raise UnsafeProjectName(f"project name {name!r}: not a valid name (letters, digits, and . _ - inside)")
+    return canonicalize_name(name)
+
+
+def is_normalized_project_name(name: str) -> bool:
+    """True for a safe PEP 503 normalized name: safe in a URL path segment, an HTML attribute and a file name."""
+    return len(name) <= MAX_PROJECT_NAME_LENGTH and bool(_NORMALIZED_NAME_RE.match(name))
 
 
 @dataclass(frozen=True)
