@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
 
 from metadata.models import Collection, Revision
 from metadata.publishing.publisher import Publisher
+from metadata.publishing.tree import PublishBusy
 from sync.filters import FilterSpec
 
 logger = logging.getLogger(__name__)
@@ -44,30 +46,43 @@ def _revision_record(collection: Collection, record: dict) -> Revision:
     return revision
 
 
-def collection_publish(*, collection: Collection, full: bool = False) -> Revision | None:
+def collection_publish(
+    *, collection: Collection, full: bool = False, on_busy: Callable[[Collection, str], None] | None = None
+) -> Revision | None:
     """Publish one collection under MIRROR_ROOT/pub/<slug>/; None when nothing changed.
 
     Incremental unless `full` (or the filters changed, or there is no previous state): only
     projects whose change_serial is above the collection's published_serial are rewritten.
     Raises ValueError when the collection's filters are invalid (nothing is written then).
+    When another publish of the collection is running, returns None at once (logged, and told to
+    `on_busy` with the message): the running or the next publish picks the changes up.
     """
     try:
         FilterSpec.for_collection(collection)
     except ValueError as error:
         raise ValueError(f"collection {collection.slug!r} has invalid filters: {error}") from error
-    return Publisher(collection, full=full, record_revision=_revision_record).run()
+    try:
+        return Publisher(collection, full=full, record_revision=_revision_record).run()
+    except PublishBusy as busy:
+        logger.info("%s: %s", collection.slug, busy)
+        if on_busy is not None:
+            on_busy(collection, str(busy))
+        return None
 
 
-def collections_publish_all(*, full: bool = False) -> list[Revision]:
+def collections_publish_all(
+    *, full: bool = False, on_busy: Callable[[Collection, str], None] | None = None
+) -> list[Revision]:
     """Publish every collection; return the new revisions (collections that changed).
 
-    One failing collection does not stop the others: PublishError after trying them all.
+    One failing collection does not stop the others: PublishError after trying them all. A busy
+    collection is skipped (see collection_publish).
     """
     results: list[Revision] = []
     failures: list[str] = []
     for collection in Collection.objects.order_by("slug"):
         try:
-            revision = collection_publish(collection=collection, full=full)
+            revision = collection_publish(collection=collection, full=full, on_busy=on_busy)
             if revision is not None:
                 results.append(revision)
         except Exception as error:  # report every collection, then fail

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -23,7 +24,12 @@ from django.conf import settings
 
 from metadata import selectors
 from metadata.models import Collection
-from metadata.publishing.core_metadata import core_metadata_path, file_sha256
+from metadata.publishing.core_metadata import (
+    core_metadata_extract,
+    core_metadata_path,
+    file_sha256,
+    metadata_tmp_clean,
+)
 from metadata.publishing.render import (
     PublishedFile,
     package_location,
@@ -34,6 +40,7 @@ from metadata.publishing.render import (
 )
 from metadata.publishing.state import SCHEMA_VERSION, PublishState, export_primary_sqlite
 from metadata.publishing.tree import REPOMD, CollectionTree
+from sync.engine.names import UnsafeFilename, is_normalized_project_name, parse_filename
 from sync.filters import FilterSpec
 from sync.store import blob_path, metadata_blob_path
 
@@ -41,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK_NAMES = 500  # project names per catalogue query: bounded memory, few round trips
 GZIP_LEVEL = 1  # repodata is rebuilt every revision: speed over the last few percent of size
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -53,6 +61,11 @@ def _iso(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _timestamp_now() -> str:
+    """The commit moment, ISO 8601 in UTC with microseconds and 'Z'."""
+    return _iso(datetime.now(UTC))
 
 
 class Publisher:
@@ -75,9 +88,12 @@ class Publisher:
     # -- entry point --------------------------------------------------------------------------
 
     def run(self) -> Any:
+        """Publish; raises metadata.publishing.tree.PublishBusy at once if another publish runs."""
         spec = FilterSpec.for_collection(self.collection)
         tree = self.tree
         with tree.lock():
+            metadata_tmp_clean()
+            tree.clean_temporaries()
             self.recover()
             self.collection.refresh_from_db()
             result = self._publish(spec)
@@ -112,7 +128,7 @@ class Publisher:
     def _publish(self, spec: FilterSpec) -> Any:
         tree = self.tree
         started = time.monotonic()
-        now = time.time()
+        now = time.time()  # when data files became garbage (the grace period counts from here)
         serial_now = selectors.catalogue_serial()
         previous_repomd = tree.read_repomd()
         fresh = previous_repomd is None or not tree.state_path.exists()
@@ -188,7 +204,8 @@ class Publisher:
         state.close()
 
         number = self._next_revision_number()
-        timestamp = datetime.fromtimestamp(int(now), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # Taken at commit, once every data file is written: probes compare it with mirrors' copies.
+        timestamp = _timestamp_now()
         repomd = {
             "version": 1,
             "collection": self.collection.slug,
@@ -238,7 +255,13 @@ class Publisher:
         published_before = state.published_names(names)
         if full:
             state.touch(names)
-        allowed = [] if gone else [name for name in names if spec.project_allowed(name)]
+        valid = set(names)
+        for name in names:
+            if not is_normalized_project_name(name):
+                # A name that is not a normalized PEP 503 name would become a path and HTML as is.
+                logger.error("%s: project name %r is not a normalized name: not published", self.collection.slug, name)
+                valid.discard(name)
+        allowed = [] if gone else [name for name in names if name in valid and spec.project_allowed(name)]
         winners = selectors.catalogue_winners(allowed, upstream_id=self.collection.upstream_id) if allowed else {}
         files = selectors.catalogue_stored_files([w.id for w in winners.values()]) if winners else {}
         for name in names:
@@ -253,7 +276,8 @@ class Publisher:
                         published.append(entry)
             if not published:
                 if name in published_before:
-                    deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
+                    if name in valid:  # an invalid name (from an older state) has no pages of ours
+                        deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
                     state.delete_project(name, old_files, now)
                 continue
             self.tree.stage(f"simple/{name}/index.html", project_html(winner.name, published))
@@ -261,7 +285,21 @@ class Publisher:
             state.replace_project(name, winner.name, winner.change_serial, published, old_files, now)
 
     def _publish_file(self, file: Any, old: tuple[str, str] | None, full: bool) -> PublishedFile | None:
-        """Link one file (and its .metadata) into the tree unless it is there already."""
+        """Link one file (and its .metadata) into the tree unless it is there already.
+
+        The file name and hash become a path: a row that is not a safe distribution file name with a
+        sha256 hex digest is skipped (logged), whatever wrote it into the catalogue.
+        """
+        try:
+            parse_filename(file.filename)
+        except UnsafeFilename as error:
+            logger.error("%s: file %r refused: %s", self.collection.slug, file.filename, error)
+            return None
+        if not SHA256_RE.match(file.sha256):
+            logger.error(
+                "%s: file %r refused: sha256 %r is not 64 hex digits", self.collection.slug, file.filename, file.sha256
+            )
+            return None
         location = package_location(file.sha256, file.filename)
         known = old is not None and old[0] == file.sha256
         metadata_sha256 = old[1] if known else ""
@@ -277,8 +315,7 @@ class Publisher:
                 file.sha256,
             )
             return None
-        if not known or full:
-            metadata_sha256 = self._link_metadata(file, location, metadata_sha256)
+        metadata_sha256 = self._link_metadata(file, location, metadata_sha256)
         size = file.size if file.size is not None else blob_path(file.sha256).stat().st_size
         return PublishedFile(
             filename=file.filename,
@@ -293,15 +330,31 @@ class Publisher:
             core_metadata_sha256=metadata_sha256,
         )
 
-    def _link_metadata(self, file: Any, location: str, known_sha256: str) -> str:
+    def _link_metadata(self, file: Any, location: str, recorded_sha256: str) -> str:
+        """Link the wheel's cached .metadata; its sha256 ("" when it has none).
+
+        The cache is hashed once per blob and run, and checked against what the state recorded: a
+        cached extract that no longer hashes to it (damaged on disk) is extracted again.
+        """
         if not file.filename.endswith(".whl"):
             return ""
-        digest = known_sha256 or self._metadata_hashes.get(file.sha256, "")
-        if not digest or not metadata_blob_path(file.sha256).exists():
+        digest = self._metadata_hashes.get(file.sha256)
+        if digest is None:
             path = core_metadata_path(file.sha256, file.filename)
             if path is None:
                 return ""
             digest = file_sha256(path)
+            if recorded_sha256 and digest != recorded_sha256:
+                logger.warning(
+                    "%s: cached metadata of %s (%s) does not match the published hash: extracting it again",
+                    self.collection.slug,
+                    file.filename,
+                    file.sha256,
+                )
+                path = core_metadata_extract(file.sha256, file.filename)
+                if path is None:
+                    return ""
+                digest = file_sha256(path)
             if len(self._metadata_hashes) > 100_000:
                 self._metadata_hashes.clear()
             self._metadata_hashes[file.sha256] = digest
@@ -348,8 +401,11 @@ class Publisher:
         try:
             for path in state.garbage_due(cutoff):
                 if not state.referenced(path):
-                    self.tree.remove_data_file(path)
-                    removed += 1
+                    try:
+                        self.tree.remove_data_file(path)
+                        removed += 1
+                    except ValueError as error:  # recorded by an older version from a hostile row
+                        logger.error("%s: not pruned: %s", self.collection.slug, error)
                 state.garbage_discard([path])
         finally:
             state.close()

@@ -78,9 +78,14 @@ def sorted_versions(files: Iterable[PublishedFile]) -> list[str]:
     return sorted({file.version for file in files if file.version}, key=_version_key)
 
 
+def _esc(text: str) -> str:
+    """Every attribute value and text of a page goes through this: quotes, <, > and & escaped."""
+    return html.escape(text, quote=True)
+
+
 def project_html(display_name: str, files: list[PublishedFile]) -> bytes:
     """PEP 503 project page with PEP 592/658/714 attributes."""
-    title = html.escape(display_name)
+    title = _esc(display_name)
     lines = [
         "<!DOCTYPE html>",
         "<html>",
@@ -92,16 +97,16 @@ def project_html(display_name: str, files: list[PublishedFile]) -> bytes:
         f"<h1>Links for {title}</h1>",
     ]
     for file in files:
-        attrs = [f'href="{html.escape(_href(file))}#sha256={file.sha256}"']
+        attrs = [f'href="{_esc(f"{_href(file)}#sha256={file.sha256}")}"']
         if file.requires_python:
-            attrs.append(f'data-requires-python="{html.escape(file.requires_python)}"')
+            attrs.append(f'data-requires-python="{_esc(file.requires_python)}"')
         if file.yanked:
-            attrs.append(f'data-yanked="{html.escape(file.yanked_reason)}"')
+            attrs.append(f'data-yanked="{_esc(file.yanked_reason)}"')
         if file.core_metadata_sha256:
-            value = f"sha256={file.core_metadata_sha256}"
+            value = _esc(f"sha256={file.core_metadata_sha256}")
             attrs.append(f'data-dist-info-metadata="{value}"')
             attrs.append(f'data-core-metadata="{value}"')
-        lines.append(f"<a {' '.join(attrs)}>{html.escape(file.filename)}</a><br>")
+        lines.append(f"<a {' '.join(attrs)}>{_esc(file.filename)}</a><br>")
     lines.extend(["</body>", "</html>", ""])
     return "\n".join(lines).encode()
 
@@ -143,7 +148,7 @@ def root_html_chunks(projects: Iterable[tuple[str, str, int]]) -> Iterable[bytes
     ).encode()
     batch = []
     for normalized, display, _serial in projects:
-        batch.append(f'<a href="{normalized}/">{html.escape(display)}</a><br>\n')
+        batch.append(f'<a href="{_esc(normalized)}/">{_esc(display)}</a><br>\n')
         if len(batch) >= 5000:
             yield "".join(batch).encode()
             batch = []

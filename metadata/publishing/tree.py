@@ -7,23 +7,32 @@ packages are hardlinks and every switch is a rename):
     publish-work/<slug>/lock            serializes publishes of one collection
     publish-work/<slug>/state.sqlite    what the tree holds (metadata.publishing.state)
     publish-work/<slug>/next.sqlite     the working copy of a publish in progress
-    publish-work/<slug>/staging/        new index pages and repomd.json ('/' in their paths as '+')
+    publish-work/<slug>/staging/        new index pages and repomd.json (flat names, see _flat)
     publish-work/<slug>/intent.log      data files linked by the publish in progress
     publish-work/<slug>/journal.json    the commit record: present = the revision is decided
 
 A publish first puts data files (packages, .metadata, repodata) in the tree under content-addressed
-names, stages the changed pages, then writes the journal (the commit point) and applies it: pages
-renamed into place one by one, removed pages unlinked, repomd.json renamed last, the state replaced,
-the Revision row written. Before the journal exists a crash leaves the previous revision whole and
-the next publish throws the staging away; after, the next publish finishes applying it.
+names, stages the changed pages, flushes all of it to the disk, then writes the journal (the commit
+point, itself fsynced) and applies it: project pages renamed into place, then the root pages, then
+removed pages unlinked, the Revision row written, repomd.json renamed last, the state replaced, all
+of it flushed again before the journal goes. Before the journal exists a crash (or a power loss)
+leaves the previous revision whole and the next publish throws the staging away; after, the next
+publish finishes applying it.
+
+Every path below the tree comes from the catalogue in the end, so each one is checked to stay inside
+the tree (CollectionTree.path) even though the publisher validates names and hashes first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -33,10 +42,60 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
+
 REPOMD = "repodata/repomd.json"
+ROOT_PAGES = ("simple/index.html", "simple/index.json")
+
+
+class PublishBusy(RuntimeError):
+    """Another publish of the same collection holds its lock."""
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return None
+    syncfs.argtypes = [ctypes.c_int]
+    syncfs.restype = ctypes.c_int
+    return syncfs
+
+
+_SYNCFS = _load_syncfs()
+
+
+def sync_filesystem(path: Path) -> None:
+    """Flush every dirty page and directory entry of the file system holding `path` to the disk.
+
+    One syncfs() costs less than an fsync per file and per folder, and covers what a publish
+    writes everywhere (hardlinks, .metadata extracts, repodata, staged pages, the state copy).
+    Python has no os.syncfs, so it is called through libc; os.sync() where syncfs is missing.
+    """
+    if _SYNCFS is None:
+        os.sync()
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if _SYNCFS(fd) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, f"syncfs({path}): {os.strerror(error)}")
+    finally:
+        os.close(fd)
+
+
+def fsync_path(path: Path) -> None:
+    """fsync one file or folder by path (a folder after a rename in it, a file before its rename)."""
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def pub_root() -> Path:
@@ -68,11 +127,18 @@ class CollectionTree:
 
     @contextmanager
     def lock(self) -> Iterator[None]:
-        """One publish of a collection at a time (blocking; the queue may start two)."""
+        """One publish of a collection at a time; PublishBusy at once when another one runs.
+
+        Not waiting matters: a long full publish would otherwise tie up every queue worker that
+        picks up a publish of the same collection. The next publish picks the changes up anyway.
+        """
         self.work.mkdir(parents=True, exist_ok=True)
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.work / "lock", "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise PublishBusy("busy: another publish is running; the next run picks the changes up") from None
             try:
                 yield
             finally:
@@ -80,6 +146,26 @@ class CollectionTree:
                     self._intent.close()
                     self._intent = None
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- paths --------------------------------------------------------------------------------
+
+    def path(self, relative: str) -> Path:
+        """The tree path of `relative`; ValueError when it would resolve outside the tree.
+
+        Checked lexically (no symlink is ever created in a tree, and resolving 1.7 M paths
+        through the file system would cost seconds): no absolute path, no '..', nothing that
+        normalizes to something else.
+        """
+        if (
+            not relative
+            or relative[0] == "/"
+            or relative == ".."
+            or relative.startswith("../")
+            or "\x00" in relative
+            or os.path.normpath(relative) != relative  # '..' inside, '//', './', a trailing '/'
+        ):
+            raise ValueError(f"path {relative!r} is outside the tree of collection {self.slug!r}")
+        return self.root / relative
 
     # -- reading the tree ---------------------------------------------------------------------
 
@@ -112,7 +198,7 @@ class CollectionTree:
 
     def link_data_file(self, source: Path, relative: str) -> bool:
         """Hardlink a store blob into the tree (copy across file systems). True when created."""
-        target = self.root / relative
+        target = self.path(relative)
         parent, _, _ = relative.rpartition("/")
         grandparent = parent.rpartition("/")[0]
         self._ensure_dir(grandparent)
@@ -169,17 +255,27 @@ class CollectionTree:
                 write(hashing)
             os.chmod(tmp, 0o644)
             relative = f"{relative_dir}/{hashing.sha256.hexdigest()}-{suffix}"
-            if (self.root / relative).exists():
+            if self.path(relative).exists():
                 Path(tmp).unlink()  # the same content is already there: keep its inode
             else:
                 self._log_intent(relative)
-                os.replace(tmp, self.root / relative)
+                os.replace(tmp, self.path(relative))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         return relative, hashing.sha256.hexdigest(), hashing.size
 
     # -- staged pages -------------------------------------------------------------------------
+
+    def clean_temporaries(self) -> int:
+        """Remove what a crashed repodata write left in repodata/ (under the lock: nobody writes there)."""
+        removed = 0
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.root / "repodata") as entries:
+            for entry in entries:
+                if entry.name.startswith(".tmp-"):
+                    Path(entry.path).unlink(missing_ok=True)
+                    removed += 1
+        return removed
 
     def reset_staging(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -189,7 +285,7 @@ class CollectionTree:
     def stage(self, relative: str, data: bytes) -> bool:
         """Stage a page unless the tree already has these exact bytes. True when staged."""
         try:
-            with open(self.root / relative, "rb") as handle:
+            with open(self.path(relative), "rb") as handle:
                 if handle.read(len(data) + 1) == data:
                     return False
         except (FileNotFoundError, NotADirectoryError):
@@ -206,7 +302,7 @@ class CollectionTree:
             for chunk in chunks:
                 digest.update(chunk)
                 handle.write(chunk)
-        current = self.root / relative
+        current = self.path(relative)
         if current.exists() and _file_digest(current) == digest.hexdigest():
             target.unlink()
             return False
@@ -216,13 +312,23 @@ class CollectionTree:
     # -- commit -------------------------------------------------------------------------------
 
     def write_journal(self, record: dict) -> None:
-        """The commit point: after this rename the revision is decided."""
+        """The commit point: after this rename the revision is decided.
+
+        Everything the revision needs (data files, links, staged pages, the new state) is flushed
+        to the disk first, and the journal before its rename: after a power loss the journal never
+        exists without what it refers to.
+        """
         if self._intent is not None:
             self._intent.close()
             self._intent = None
+        sync_filesystem(self.work)
         tmp = self.work / "journal.json.tmp"
-        tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, indent=1, sort_keys=True))
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, self.journal_path)
+        fsync_path(self.work)
 
     def read_journal(self) -> dict | None:
         try:
@@ -231,26 +337,48 @@ class CollectionTree:
             return None
 
     def apply_journal(self, record: dict, record_revision: Callable[[dict], Any]) -> Any:
-        """Switch the tree to the journal's revision; idempotent, so a crash here is finished later."""
-        repomd_staged = self.staging / _flat(REPOMD)
+        """Switch the tree to the journal's revision; idempotent, so a crash here is finished later.
+
+        Order, so that a reader never follows a link to a page that is not there yet: project pages,
+        then the root pages, then removed pages go; then the Revision row (so that a probe never
+        meets a repomd.json the database does not know), then repomd.json, last.
+        """
+        repomd_flat = _flat(REPOMD)
+        root_flat = {_flat(page) for page in ROOT_PAGES}
+        flat_names: list[str] = []
         if self.staging.is_dir():
             with os.scandir(self.staging) as entries:
                 flat_names = sorted(entry.name for entry in entries)
-            for flat_name in flat_names:
-                if flat_name != repomd_staged.name:
-                    self._replace_page(self.staging / flat_name, self.root / _unflat(flat_name))
+        project_pages = [name for name in flat_names if name not in root_flat and name != repomd_flat]
+        root_pages = [name for name in flat_names if name in root_flat]
+        for flat_name in project_pages + root_pages:
+            try:
+                target = self.path(_unflat(flat_name))
+            except ValueError:
+                logger.error("%s: staged page %r is outside the tree: dropped", self.slug, flat_name)
+                continue
+            self._replace_page(self.staging / flat_name, target)
         for relative in record.get("delete", []):
-            target = self.root / relative
+            try:
+                target = self.path(relative)
+            except ValueError:
+                logger.error("%s: deletion of %r is outside the tree: skipped", self.slug, relative)
+                continue
             target.unlink(missing_ok=True)
             try:
                 target.parent.rmdir()
             except OSError:
                 pass
+        result = record_revision(record)
+        repomd_staged = self.staging / repomd_flat
         if repomd_staged.exists():
+            fsync_path(repomd_staged)
             self._replace_page(repomd_staged, self.root / REPOMD)
+            fsync_path(self.root / "repodata")
         if self.next_path.exists():
             os.replace(self.next_path, self.state_path)
-        result = record_revision(record)
+        # The switch is on the disk before the journal that could redo it goes.
+        sync_filesystem(self.work)
         self.journal_path.unlink(missing_ok=True)
         self.intent_path.unlink(missing_ok=True)
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -279,7 +407,7 @@ class CollectionTree:
     # -- pruning ------------------------------------------------------------------------------
 
     def remove_data_file(self, relative: str) -> None:
-        target = self.root / relative
+        target = self.path(relative)
         target.unlink(missing_ok=True)
         if relative.startswith("packages/"):
             try:
@@ -306,12 +434,13 @@ class _HashingWriter:
 
 
 def _flat(relative: str) -> str:
-    """Staged pages live in one folder: '/' becomes '+', which no normalized name contains."""
-    return relative.replace("/", "+")
+    """Staged pages live in one folder: percent-encode, then '/' becomes '+'. Reversible for any
+    path (a quoted path holds no '+'), and the usual names stay readable: simple+numpy+index.html."""
+    return quote(relative, safe="/").replace("/", "+")
 
 
 def _unflat(flat_name: str) -> str:
-    return flat_name.replace("+", "/")
+    return unquote(flat_name.replace("+", "/"))
 
 
 def _file_digest(path: Path) -> str:

@@ -16,6 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="Rebuild every page (writes only what differs)")
 
     def handle(self, *args, collection: str | None = None, full: bool = False, **options) -> None:
+        # A collection another publish holds is reported and skipped; the command still succeeds.
+        busy: dict[str, str] = {}
+
+        def on_busy(target: Collection, message: str) -> None:
+            busy[target.slug] = message
+
         if collection is not None:
             try:
                 target = Collection.objects.get(slug=collection)
@@ -23,21 +29,23 @@ class Command(BaseCommand):
                 known = ", ".join(Collection.objects.values_list("slug", flat=True)) or "none"
                 raise CommandError(f"no collection {collection!r} (known: {known})") from None
             try:
-                revision = collection_publish(collection=target, full=full)
+                revision = collection_publish(collection=target, full=full, on_busy=on_busy)
             except ValueError as error:
                 raise CommandError(str(error)) from error
-            self._report(target.slug, revision)
+            self._report(target.slug, revision, busy)
             return
         try:
-            revisions = collections_publish_all(full=full)
+            revisions = collections_publish_all(full=full, on_busy=on_busy)
         except PublishError as error:
             raise CommandError(f"publication failed: {error}") from error
         published = {revision.collection.slug: revision for revision in revisions}
         for slug in Collection.objects.order_by("slug").values_list("slug", flat=True):
-            self._report(slug, published.get(slug))
+            self._report(slug, published.get(slug), busy)
 
-    def _report(self, slug: str, revision) -> None:
-        if revision is None:
+    def _report(self, slug: str, revision, busy: dict[str, str]) -> None:
+        if slug in busy:
+            self.stdout.write(f"{slug}: {busy[slug]}")
+        elif revision is None:
             self.stdout.write(f"{slug}: nothing changed")
         else:
             self.stdout.write(
