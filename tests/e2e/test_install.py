@@ -1,12 +1,15 @@
 """Real installers against a published tree served over HTTP on 127.0.0.1: pip and uv.
 
-The tree is served by http.server as plain static files (PEP 503 HTML): that is all a mirror needs.
+The tree is served as static files by http.server, negotiating the simple pages as
+docs/publishing.md's nginx snippet does: index.json (PEP 691) when the Accept header asks for
+application/vnd.pypi.simple.v1+json, index.html (PEP 503) otherwise. One test serves HTML only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -24,10 +27,17 @@ from tests.metadata.conftest import BASE_PACKAGES, Catalogue, make_collection
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 UV = Path(sys.executable).with_name("uv")
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+# The `map` of docs/publishing.md: JSON when the Accept header names the PEP 691 JSON type.
+WANTS_JSON = re.compile(r"application/vnd\.pypi\.simple\.v1\+json")
+SIMPLE_FOLDER = re.compile(r"^/[^/]+/simple/(?:[^/]+/)?$")
 
 
-class LoggingHandler(SimpleHTTPRequestHandler):
-    requests: list[str]
+class NegotiatingHandler(SimpleHTTPRequestHandler):
+    """Static files; a simple/ folder answers with index.json or index.html by the Accept header.
+
+    The server logs (path, Accept, Content-Type served) of every request in `served`.
+    """
 
     def log_message(self, format, *args):  # noqa: A002 - the signature of the base class
         pass
@@ -35,6 +45,27 @@ class LoggingHandler(SimpleHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         self.server.requests.append(self.path)
         super().do_GET()
+
+    def send_head(self):
+        path = self.path.split("?", 1)[0]
+        accept = self.headers.get("Accept", "")
+        if not SIMPLE_FOLDER.match(path):
+            self.server.served.append((path, accept, self.guess_type(path)))
+            return super().send_head()
+        as_json = self.server.negotiate and WANTS_JSON.search(accept)
+        page = Path(self.translate_path(path)) / ("index.json" if as_json else "index.html")
+        if not page.is_file():
+            self.send_error(404)
+            return None
+        content_type = JSON_TYPE if as_json else "text/html"
+        self.server.served.append((path, accept, content_type))
+        handle = open(page, "rb")  # noqa: SIM115 - closed by the base class after copyfile
+        self.send_response(200)
+        self.send_header("Content-Type", content_type if as_json else "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(page.stat().st_size))
+        self.send_header("Vary", "Accept")
+        self.end_headers()
+        return handle
 
 
 @pytest.fixture
@@ -53,17 +84,45 @@ def published(db, mirror_root):
     return mirror_root / "pub"
 
 
-@pytest.fixture
-def server(published):
-    handler = partial(LoggingHandler, directory=str(published))
+def serve(published: Path, *, negotiate: bool):
+    handler = partial(NegotiatingHandler, directory=str(published))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.requests = []
+    httpd.served = []
+    httpd.negotiate = negotiate
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(published):
+    """Negotiates PEP 691 JSON, as the documented nginx configuration does."""
+    yield from serve(published, negotiate=True)
+
+
+@pytest.fixture
+def html_server(published):
+    """Serves PEP 503 HTML only, whatever the client accepts (a plain static server)."""
+    yield from serve(published, negotiate=False)
+
+
+def project_pages(server, slug: str = "full") -> list[tuple[str, str, str]]:
+    """(path, Accept, Content-Type served) of every project page request."""
+    return [entry for entry in server.served if re.match(rf"^/{slug}/simple/[^/]+/$", entry[0])]
+
+
+def assert_json_negotiated(server) -> None:
+    pages = project_pages(server)
+    assert pages
+    for path, accept, content_type in pages:
+        assert accept.split(",")[0].strip() == JSON_TYPE, (path, accept)  # the client prefers JSON...
+        assert content_type == JSON_TYPE, path  # ...and got it
 
 
 def index_url(server, slug: str) -> str:
@@ -110,6 +169,8 @@ def test_pip_installs_with_hashes_and_pep658_metadata(server, tmp_path):
     assert any(path.endswith("greeter-0.3.0-py3-none-any.whl.metadata") for path in server.requests)
     assert any(path.endswith("hello_world-1.1.0-py3-none-any.whl.metadata") for path in server.requests)
     assert any(path == "/full/simple/greeter/" for path in server.requests)
+    assert_json_negotiated(server)
+    assert {path for path, _, _ in project_pages(server)} == {"/full/simple/greeter/", "/full/simple/hello-world/"}
 
 
 def test_pip_require_hashes(server, tmp_path):
@@ -184,6 +245,27 @@ def test_uv_installs_from_the_tree(server, tmp_path):
     assert {"greeter-0.3.0.dist-info", "hello_world-1.1.0.dist-info"} <= installed(site)
     # uv fetched the PEP 658 metadata too, and the wheels themselves.
     assert any(path.endswith(".whl.metadata") for path in server.requests)
+    assert_json_negotiated(server)
+    assert "/full/simple/greeter/" in {path for path, _, _ in project_pages(server)}
+
+
+def test_pip_and_uv_install_from_html_pages_only(html_server, tmp_path):
+    target = tmp_path / "target"
+    result = pip(tmp_path, "--index-url", index_url(html_server, "full"), "--target", str(target), "greeter==0.3.0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert installed(target) == {"greeter-0.3.0.dist-info", "hello_world-1.1.0.dist-info"}
+    venv = tmp_path / "venv"
+    assert uv(tmp_path, "venv", "--python", sys.executable, str(venv)).returncode == 0
+    result = uv(
+        tmp_path, "pip", "install", "--no-cache", "--python", str(venv / "bin" / "python"),
+        "--index-url", index_url(html_server, "full"), "greeter",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    pages = project_pages(html_server)
+    assert pages and {content_type for _, _, content_type in pages} == {"text/html"}
+    # Both asked for JSON first and made do with the HTML, PEP 658 metadata included.
+    assert all(accept.startswith(JSON_TYPE) for _, accept, _ in pages)
+    assert any(path.endswith("greeter-0.3.0-py3-none-any.whl.metadata") for path in html_server.requests)
 
 
 def test_a_filtered_collection_does_not_offer_what_it_excludes(server, tmp_path):

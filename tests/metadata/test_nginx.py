@@ -1,4 +1,7 @@
-"""docs/publishing.md's nginx snippet, run in a real nginx against a published tree (skipped without nginx)."""
+"""docs/publishing.md's nginx snippet, run in a real nginx against a published tree.
+
+Skipped without nginx, unless MM_REQUIRE_NGINX=1 (CI): then it fails.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -17,6 +21,8 @@ from metadata.services import collection_publish
 from tests.conftest import need
 
 pytestmark = pytest.mark.django_db
+
+REQUIRE_NGINX = os.environ.get("MM_REQUIRE_NGINX") == "1"
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "publishing.md"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -32,20 +38,65 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def answering_server(port: int) -> str | None:
+    """The Server header of what answers HTTP on the port; None when nothing does (yet)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=0.5) as response:  # noqa: S310
+            return response.headers.get("Server", "")
+    except urllib.error.HTTPError as error:
+        return error.headers.get("Server", "")
+    except OSError:
+        return None
+
+
+def start_nginx(binary: str, prefix: Path, make_conf) -> tuple[subprocess.Popen, int]:
+    """Start nginx on a free port. The port is probed, then bound by nginx: another process may take it
+    in between, so a start whose port is not answered by our nginx is retried on a new port."""
+    conf = prefix / "nginx.conf"
+    errors = []
+    for _attempt in range(5):
+        port = free_port()
+        conf.write_text(make_conf(port))
+        process = subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf)], stderr=subprocess.PIPE)
+        for _ in range(100):  # 5 s at most
+            if process.poll() is not None:
+                break
+            server = answering_server(port)
+            if server is None:
+                time.sleep(0.05)
+                continue
+            if server.startswith("nginx") and process.poll() is None:
+                return process, port
+            break  # something else answers there; our nginx keeps retrying its bind, then exits
+        stop(process)
+        log = prefix / "logs" / "error.log"
+        errors.append(process.stderr.read().decode(errors="replace") + (log.read_text() if log.exists() else ""))
+    pytest.fail(f"nginx did not start: {errors}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 @pytest.fixture
 def nginx(tmp_path, mirror_root):
     binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    need(binary is not None, "nginx is not installed", required=False)
+    need(binary is not None, "nginx is not installed", required=REQUIRE_NGINX)
     http_part, server_part = snippets()
-    port = free_port()
     prefix = tmp_path / "nginx"
     (prefix / "logs").mkdir(parents=True)
     server_part = server_part.replace("root /srv/mirror/pub;", f"root {mirror_root / 'pub'};")
-    conf = prefix / "nginx.conf"
     # As root, nginx workers would run as nobody and not read pytest's private temporary folders.
     user = "user root root;" if os.geteuid() == 0 else ""
-    conf.write_text(
-        f"""
+
+    def make_conf(port: int) -> str:
+        return f"""
 {user}
 daemon off;
 worker_processes 1;
@@ -64,21 +115,12 @@ http {{
     }}
 }}
 """
-    )
-    process = subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf)], stderr=subprocess.PIPE)
+
+    process, port = start_nginx(binary, prefix, make_conf)
     try:
-        for _ in range(100):
-            if process.poll() is not None:
-                pytest.fail(f"nginx exited: {process.stderr.read().decode()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
 
 
 def get(url: str, accept: str | None = None):
@@ -102,3 +144,26 @@ def test_nginx_negotiates_pep_691_from_static_files(base_catalogue, full_collect
         assert headers["Content-Type"].startswith("text/html")
     headers, _ = get(nginx + "/full/repodata/repomd.json")
     assert headers["Cache-Control"] == "no-cache"
+
+
+@pytest.fixture
+def first_port_taken(monkeypatch):
+    """The first free port found is taken by another listener before nginx binds it (the race)."""
+    import sys
+
+    module = sys.modules[__name__]
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen(8)  # accepts connections, never answers
+    ports = iter([squatter.getsockname()[1]])
+    real_free_port = module.free_port
+    monkeypatch.setattr(module, "free_port", lambda: next(ports, None) or real_free_port())
+    yield
+    squatter.close()
+
+
+def test_nginx_is_started_again_when_its_port_was_taken(first_port_taken, base_catalogue, full_collection, nginx):
+    collection_publish(collection=full_collection)
+    headers, body = get(nginx + "/full/simple/", JSON_TYPE)
+    assert headers["Server"].startswith("nginx")
+    assert headers["Content-Type"] == JSON_TYPE
