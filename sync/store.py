@@ -42,22 +42,25 @@ class StoreBusy(RuntimeError):
 
 
 @contextmanager
-def store_lock(*, wait_seconds: float = 0) -> Iterator[None]:
+def store_lock(*, wait_seconds: float = 0, name: str = "") -> Iterator[None]:
     """Hold the store for one writer (sync, verify --repair, collect), across processes.
 
+    name: another, independent lock (store/.lock-<name>), e.g. "verify": one verify at a time.
     An flock dies with its process, so a sync killed with -9 never leaves a stale lock behind.
     """
     root = store_root()
     root.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
-    with open(root / ".lock", "a+") as handle:
+    with open(root / (f".lock-{name}" if name else ".lock"), "a+") as handle:
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise StoreBusy("another sync, verify or collect is using the store") from None
+                    if name:
+                        raise StoreBusy(f"another {name} is running") from None
+                    raise StoreBusy("another sync, verify --repair or collect is using the store") from None
                 time.sleep(0.2)
         try:
             yield

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from sync.services import store_collect, store_verify, sync_all
+from sync.store import StoreBusy
 
 
 def sync_all_task() -> dict[str, str]:
-    """Sync every enabled upstream; returns {upstream: outcome} for the task's result."""
-    return {run.upstream.name if run.upstream else "?": run.outcome for run in sync_all()}
+    """Sync every enabled upstream; returns {upstream: outcome}, or {"skipped": why} when a sync is running."""
+    try:
+        runs = sync_all()
+    except StoreBusy as error:
+        return {"skipped": str(error)}
+    return {run.upstream.name if run.upstream else "?": run.outcome for run in runs}
 
 
 def verify_task(quick: bool = False, repair: bool = False) -> str:
-    """Verify the store (quick: only blobs whose size or mtime changed); returns the outcome."""
-    return store_verify(quick=quick, repair=repair).outcome
+    """Verify the store (quick: only blobs whose size or mtime changed); returns the outcome or "skipped"."""
+    try:
+        return store_verify(quick=quick, repair=repair).outcome
+    except StoreBusy:
+        return "skipped"  # another verify is running
 
 
 def collect_task() -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,10 +53,12 @@ def download_to_store(
     on_bytes: Callable[[int], None] = lambda n: None,
     cancelled: Callable[[], bool] = lambda: False,
     replace: bool = False,
+    durable: bool = True,
 ) -> DownloadResult:
-    """Fetch job.url into the store with retries; the blob appears only once verified.
+    """Fetch job.url into the store with retries; the blob appears only once verified (and durable).
 
     replace: overwrite a blob already in the store (repairing a corrupt one).
+    durable: fsync the blob and its directory (see store_blob).
     """
     if job.expected_sha256 and not replace:
         found = _existing_blob(job.expected_sha256, job.expected_size)
@@ -68,7 +71,14 @@ def download_to_store(
     def attempt() -> tuple[str, int]:
         tally["attempts"] += 1
         return _attempt(
-            client, job, tmp_dir=tmp_dir, on_bytes=on_bytes, tally=tally, cancelled=cancelled, replace=replace
+            client,
+            job,
+            tmp_dir=tmp_dir,
+            on_bytes=on_bytes,
+            tally=tally,
+            cancelled=cancelled,
+            replace=replace,
+            durable=durable,
         )
 
     try:
@@ -87,8 +97,10 @@ def _attempt(
     tally: dict[str, int],
     cancelled: Callable[[], bool],
     replace: bool,
+    durable: bool,
 ) -> tuple[str, int]:
     limits = client.limits
+    started = time.monotonic()
     buffer = getattr(_buffers, "buffer", None)
     if buffer is None:
         buffer = _buffers.buffer = memoryview(bytearray(CHUNK_BYTES))
@@ -126,6 +138,7 @@ def _attempt(
                             f"{job.filename}: exceeds the file size cap of {limits.max_file_bytes} bytes",
                             retryable=False,
                         )
+                    _check_rate(job, limits.min_rate_bytes, limits.read_timeout, started, size)
         if body.length is not None and size != body.length:
             raise FetchError(f"{job.filename}: truncated, {size} of {body.length} bytes", retryable=True)
         if job.expected_size is not None and size != job.expected_size:
@@ -140,7 +153,7 @@ def _attempt(
                 archive_check(tmp_path, job.filename, max_unpacked_bytes=max(100 * size, 1024**3))
             except BadArchive as error:
                 raise FetchError(f"no hash from the index and {error}", retryable=True) from error
-        store_blob(tmp_path, sha256, size, replace=replace)
+        store_blob(tmp_path, sha256, size, replace=replace, durable=durable)
         return sha256, size
     finally:
         tmp_path.unlink(missing_ok=True)
@@ -164,16 +177,52 @@ def _existing_blob(sha256: str, expected_size: int | None) -> int | None:
     return size
 
 
-def store_blob(tmp_path: Path, sha256: str, size: int, *, replace: bool = False) -> Path:
-    """Move a verified temp file to blob_path(sha256) by an atomic rename (kept if already there)."""
+def _check_rate(job: DownloadJob, min_rate: int, grace: float, started: float, size: int) -> None:
+    """After `grace` seconds, a body must average min_rate bytes/s; a trickle is failed, not waited for.
+
+    Not retried within the run (a slow upstream would cost the deadline again per retry): the file
+    stays failed and the next run tries it again.
+    """
+    if min_rate <= 0:
+        return
+    elapsed = time.monotonic() - started
+    if elapsed > grace and size < min_rate * (elapsed - grace):
+        raise FetchError(
+            f"{job.filename}: too slow, {size} bytes in {elapsed:.1f} s, below the minimum of {min_rate} bytes/s",
+            retryable=False,
+        )
+
+
+def store_blob(tmp_path: Path, sha256: str, size: int, *, replace: bool = False, durable: bool = True) -> Path:
+    """Move a verified temp file to blob_path(sha256) by an atomic rename.
+
+    A sound blob already there (the same content from another project, or a resumed run) is kept,
+    with its links into published trees; it is re-hashed first, because a damaged one of the same
+    size must be replaced (the content in tmp_path was just verified). replace: always replace.
+    durable: fsync the content before the rename and the directory after it, so that a blob the
+    catalogue calls `stored` survives a power loss.
+    """
     target = blob_path(sha256)
-    if not replace:
-        try:
-            if target.stat().st_size == size:
-                return target  # same content already stored (another project, or a resumed run)
-        except FileNotFoundError:
-            pass
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not replace and _existing_blob(sha256, size) is not None:
+        return target
+    directory = target.parent
+    created = not directory.is_dir()
+    directory.mkdir(parents=True, exist_ok=True)
     os.chmod(tmp_path, 0o644)
+    if durable:
+        _fsync(tmp_path, os.O_RDONLY)
     os.replace(tmp_path, target)
+    if durable:
+        _fsync(directory, os.O_RDONLY | os.O_DIRECTORY)
+        if created:  # the new <aa>/<bb> entries themselves
+            _fsync(directory.parent, os.O_RDONLY | os.O_DIRECTORY)
+            _fsync(directory.parent.parent, os.O_RDONLY | os.O_DIRECTORY)
     return target
+
+
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -66,13 +66,18 @@ class Limits:
     max_file_bytes: int = 8 * 1024**3
     retries: int = 3
     backoff: float = 0.5
+    # A body must average at least this many bytes/s once read_timeout seconds have passed (0 = off):
+    # a drip that never stalls a whole read timeout would otherwise hold a worker for ever.
+    min_rate_bytes: int = 10 * 1024
 
 
 def _serial(value: str | None) -> int | None:
+    """A serial header; None unless it is a non-negative integer that fits a BigIntegerField."""
     try:
-        return int(value) if value not in (None, "") else None
+        serial = int(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return serial if serial is not None and 0 <= serial < 2**63 else None
 
 
 def retrying(limits: Limits, call: Callable[[], T], *, cancelled: Callable[[], bool] = lambda: False) -> T:
@@ -97,11 +102,27 @@ class Body:
         self.length = length
 
 
-class Client:
-    """The sync's client: http(s) through one urllib3 pool, file:// from the local disk."""
+def file_tree_root(url: str) -> Path:
+    """The directory a file:// upstream may read from: the tree holding its simple/ directory.
 
-    def __init__(self, limits: Limits, *, pool_size: int = 16) -> None:
+    file:///srv/index/simple/ -> /srv/index (the files usually sit beside simple/).
+    """
+    path = Path(os.path.normpath(url2pathname(urlsplit(url).path)))
+    return path.parent if path.name == "simple" else path
+
+
+class Client:
+    """The sync's client: http(s) through one urllib3 pool, file:// from the local disk.
+
+    local_roots: the only directories file:// URLs may read from (None = anywhere, for callers that
+    read no upstream-supplied URLs). Checked after unquoting, so %2e%2e cannot climb out.
+    """
+
+    def __init__(self, limits: Limits, *, pool_size: int = 16, local_roots: tuple[Path, ...] | None = None) -> None:
         self.limits = limits
+        self.local_roots = (
+            tuple(Path(os.path.normpath(root)) for root in local_roots) if local_roots is not None else None
+        )
         self._http = urllib3.PoolManager(
             num_pools=8,
             maxsize=pool_size,
@@ -170,7 +191,7 @@ class Client:
             response.release_conn()
 
     def _file_page(self, url: str, *, etag: str) -> Page:
-        path = _local_path(url)
+        path = self._local_path(url)
         if path.is_dir():
             json_path = path / "index.json"
             path = json_path if json_path.is_file() else path / "index.html"
@@ -196,7 +217,7 @@ class Client:
         """The size of a file by a HEAD request (or stat for file://); None when it cannot be told."""
         try:
             if urlsplit(url).scheme == "file":
-                return _local_path(url).stat().st_size
+                return self._local_path(url).stat().st_size
             response = self._http.request("HEAD", url, headers={"Accept-Encoding": "identity"})
         except (OSError, FetchError, Urllib3Error):
             return None
@@ -208,7 +229,7 @@ class Client:
     def open_body(self, url: str) -> Iterator[Body]:
         """Open a file body for streaming; FetchError on a bad status or a network error."""
         if urlsplit(url).scheme == "file":
-            path = _local_path(url)
+            path = self._local_path(url)
             try:
                 handle: BinaryIO = path.open("rb", buffering=0)
             except OSError as error:
@@ -226,10 +247,20 @@ class Client:
         try:
             _raise_for_status(url, response.status)
             raw = getattr(response, "_fp", None)
-            # urllib3's read(amt) copies every chunk through an internal buffer; the underlying
-            # http.client response reads straight into our buffer. Fall back when it is not there.
-            if raw is not None and hasattr(raw, "readinto"):
-                readinto = raw.readinto
+            # urllib3's read(amt) copies every chunk through an internal buffer. The underlying
+            # http.client response's read1 returns after one system call with whatever arrived:
+            # its readinto would block until the whole buffer is full, so a slow drip would never
+            # come back to the caller's minimum-rate check.
+            if raw is not None and hasattr(raw, "read1"):
+
+                def readinto(buffer: memoryview) -> int:
+                    data = raw.read1(len(buffer))
+                    if not data:
+                        raw.read()  # ends the response, so the connection may go back to the pool
+                        return 0
+                    buffer[: len(data)] = data
+                    return len(data)
+
             else:
 
                 def readinto(buffer: memoryview) -> int:
@@ -257,12 +288,14 @@ class Client:
                     response.connection.close()
                 response.release_conn()
 
-
-def _local_path(url: str) -> Path:
-    parts = urlsplit(url)
-    if parts.netloc not in ("", "localhost"):
-        raise FetchError(f"{url}: file URLs must be local", retryable=False)
-    return Path(url2pathname(parts.path))
+    def _local_path(self, url: str) -> Path:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise FetchError(f"{url}: file URLs must be local", retryable=False)
+        path = Path(os.path.normpath(url2pathname(parts.path)))
+        if self.local_roots is not None and not any(path.is_relative_to(root) for root in self.local_roots):
+            raise FetchError(f"{url}: outside the upstream's directory, refused", retryable=False, status=403)
+        return path
 
 
 def _content_length(headers: object) -> int | None:

@@ -10,11 +10,15 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
-from packaging.utils import canonicalize_name
-
-from sync.engine.names import UnsafeFilename, parse_filename
+from sync.engine.names import UnsafeFilename, UnsafeProjectName, check_project_name, parse_filename
 
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+# Column sizes of sync.models (a test keeps them equal): a longer value is refused while parsing,
+# since PostgreSQL would refuse the whole batch it is written in (SQLite stores it silently).
+MAX_URL_LENGTH = 1000  # Project.url, File.url
+MAX_VERSION_LENGTH = 100  # File.version
+MAX_REQUIRES_PYTHON_LENGTH = 500  # File.requires_python
+MAX_SERIAL = 2**63 - 1  # BigIntegerField: serials and sizes
 
 
 class IndexFormatError(ValueError):
@@ -35,7 +39,7 @@ class RemoteProject:
 class RootListing:
     projects: dict[str, RemoteProject]  # by normalized name
     serial: int | None = None
-    refused: tuple[str, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()  # (name as listed, why refused)
 
 
 @dataclass
@@ -77,9 +81,14 @@ def is_json(content_type: str, body: bytes) -> bool:
 
 
 def parse_root(body: bytes, *, content_type: str, base_url: str) -> RootListing:
-    """The projects listed on a root page. Project URLs must stay under the upstream's root."""
+    """The projects listed on a root page, with the ones refused and why.
+
+    Names must be valid PEP 508 names (no markup, no path separators, at most 200 characters), and
+    project URLs must stay under the upstream's root: base_url, whatever <base href> the page sets.
+    """
     projects: dict[str, RemoteProject] = {}
-    refused: list[str] = []
+    refused: list[tuple[str, str]] = []
+    root_url = base_url
     serial: int | None = None
     if is_json(content_type, body):
         data = _load_json(body)
@@ -101,22 +110,26 @@ def parse_root(body: bytes, *, content_type: str, base_url: str) -> RootListing:
     for name, href, project_serial in raw:
         if not name:
             continue
-        normalized = canonicalize_name(name)
-        url = _project_url(base_url, href, normalized)
+        try:
+            normalized = check_project_name(name)
+        except UnsafeProjectName as error:
+            refused.append((name, str(error)))
+            continue
+        url = _project_url(base_url, href, normalized, root_url)
         if url is None:
-            refused.append(name)
+            refused.append((name, "its link leaves the upstream's root"))
+            continue
+        if len(url) > MAX_URL_LENGTH:
+            refused.append((name, f"its URL is longer than {MAX_URL_LENGTH} characters"))
             continue
         projects.setdefault(normalized, RemoteProject(name, normalized, url, project_serial))
     return RootListing(projects=projects, serial=serial, refused=tuple(refused))
 
 
-def _project_url(base_url: str, href: str | None, normalized: str) -> str | None:
-    """The project's page URL; links that leave the upstream's root are refused (None)."""
-    default = urljoin(base_url, f"{normalized}/")
-    if not href:
-        return default
-    url = urldefrag(urljoin(base_url, href)).url
-    base, target = urlsplit(base_url), urlsplit(url)
+def _project_url(base_url: str, href: str | None, normalized: str, root_url: str) -> str | None:
+    """The project's page URL; links that leave the upstream's root (root_url) are refused (None)."""
+    url = urljoin(base_url, f"{normalized}/") if not href else urldefrag(urljoin(base_url, href)).url
+    base, target = urlsplit(root_url), urlsplit(url)
     if (target.scheme, target.netloc) != (base.scheme, base.netloc):
         return None
     root_path = base.path if base.path.endswith("/") else base.path.rsplit("/", 1)[0] + "/"
@@ -129,9 +142,16 @@ def _project_url(base_url: str, href: str | None, normalized: str) -> str | None
 
 
 def parse_project(body: bytes, *, content_type: str, base_url: str, allowed_schemes: tuple[str, ...]) -> ProjectListing:
-    """The files listed on a project page; unsafe names and URLs are refused, with the reason."""
+    """The files listed on a project page; unsafe names, URLs and over-long fields are refused, with the reason."""
     if is_json(content_type, body):
-        return _parse_project_json(_load_json(body), base_url, allowed_schemes)
+        data = _load_json(body)
+        name = data.get("name")
+        if name is not None:
+            try:
+                check_project_name(name)
+            except UnsafeProjectName as error:
+                raise IndexFormatError(f"the page names its project {str(name)[:250]!r}: {error}") from error
+        return _parse_project_json(data, base_url, allowed_schemes)
     return _parse_project_html(body, base_url, allowed_schemes)
 
 
@@ -174,9 +194,9 @@ def _parse_project_json(data: dict[str, Any], base_url: str, allowed_schemes: tu
             listing=listing,
             prefer_listed=True,
             sha256=hashes.get("sha256", "") if isinstance(hashes.get("sha256", ""), str) else "",
-            size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+            size=size if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= MAX_SERIAL else None,
             upload_time=_parse_time(entry.get("upload-time")),
-            requires_python=entry.get("requires-python") or "",
+            requires_python=_str_or_empty(entry.get("requires-python")),
             yanked=bool(yanked),
             yanked_reason=yanked if isinstance(yanked, str) else "",
             core_metadata_sha256=_json_metadata_hash(metadata),
@@ -258,6 +278,18 @@ def _make_file(
     if sha256 and not _SHA256_RE.match(sha256):
         listing.refused.append((filename, f"malformed sha256 {sha256[:80]!r}"))
         return None
+    too_long = [
+        label
+        for label, value, limit in (
+            ("URL", url, MAX_URL_LENGTH),
+            ("version", parsed.version, MAX_VERSION_LENGTH),
+            ("requires-python", fields.get("requires_python", ""), MAX_REQUIRES_PYTHON_LENGTH),
+        )
+        if len(value) > limit
+    ]
+    if too_long:
+        listing.refused.append((filename, f"{', '.join(too_long)} longer than the catalogue holds"))
+        return None
     return RemoteFile(
         filename=filename,
         url=url,
@@ -323,13 +355,18 @@ def _meta_serial(data: dict[str, Any]) -> int | None:
 
 
 def _int_or_none(value: Any) -> int | None:
+    """A serial: a non-negative integer that fits a BigIntegerField, else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, str) and value.isdigit() and len(value) < 20:
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= MAX_SERIAL:
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
     return None
+
+
+def _str_or_empty(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _parse_time(value: Any) -> datetime | None:

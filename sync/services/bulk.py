@@ -13,9 +13,10 @@ def rows_update(model: type[models.Model], fields: Sequence[str], objects: Itera
     Django's bulk_update builds a CASE expression per field over every row of a batch; on a cold
     sync of a few thousand files that cost seconds of main-thread time (measured), competing for
     the GIL with the download threads. Values go through each field's own get_db_prep_save, so
-    JSON, dates and time zones are adapted exactly as save() would.
+    JSON, dates and time zones are adapted exactly as save() would. Rows are updated in primary key
+    order, so that two writers updating overlapping rows lock them in the same order (no deadlock).
     """
-    objects = list(objects)
+    objects = sorted(objects, key=lambda obj: obj.pk)
     if not objects:
         return 0
     connection = connections[router.db_for_write(model)]

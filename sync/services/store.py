@@ -21,10 +21,15 @@ from sync.models import File, Project, SyncRun
 from sync.progress import Progress
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
+from sync.services.runs import runs_fail_stale
 from sync.services.syncing import MAX_RECORDED_FAILURES, client_limits
 from sync.store import SHA256_RE, StoreBusy, blob_path, store_lock, store_root, store_tmp_clean, store_tmp_dir
 
 logger = logging.getLogger("sync")
+
+# verified_at is written in short transactions of this many rows: a verify of the whole store
+# must not hold every file row locked while a sync writes.
+VERIFY_BATCH_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -59,9 +64,17 @@ def store_verify(*, quick: bool = False, repair: bool = False, progress: Progres
     quick: skip blobs whose size and mtime are unchanged since their last full check. A damaged blob
     that is not repaired takes its files out of `stored` (back to pending, so the next sync fetches
     it again): state == stored always means a sound blob. Outcome partial when damage remains.
+
+    One verify at a time: raises StoreBusy, recording no run, when another one is running.
     """
     progress = progress or Progress()
-    run = SyncRun.objects.create(kind=SyncRun.Kind.VERIFY)
+    with store_lock(name="verify"):
+        run = SyncRun.objects.create(kind=SyncRun.Kind.VERIFY)
+        runs_fail_stale(kind=SyncRun.Kind.VERIFY, current=run)
+        return _verify(run, quick=quick, repair=repair, progress=progress)
+
+
+def _verify(run: SyncRun, *, quick: bool, repair: bool, progress: Progress) -> SyncRun:
     rows = list(
         File.objects.filter(state=File.State.STORED).values_list(
             "id", "project_id", "sha256", "size", "verified_mtime_ns", "url", "filename"
@@ -118,25 +131,30 @@ def store_verify(*, quick: bool = False, repair: bool = False, progress: Progres
         except StoreBusy as error:
             run.message = f"not repaired: {error}"
     now = timezone.now()
-    with transaction.atomic():
-        updates = []
-        for check in sound:
-            for row in by_blob[check.sha256]:
-                updates.append(File(id=row[0], verified_at=now, verified_mtime_ns=check.mtime_ns))
-        for sha256, (_size, mtime_ns) in repaired.items():
-            for row in by_blob[sha256]:
-                updates.append(File(id=row[0], verified_at=now, verified_mtime_ns=mtime_ns))
-        rows_update(File, ["verified_at", "verified_mtime_ns"], updates)
-        left = {sha256: problem for sha256, problem in damaged.items() if sha256 not in repaired}
-        for sha256, problem in left.items():
-            ids = [row[0] for row in by_blob[sha256]]
-            File.objects.filter(id__in=ids).update(
-                state=File.State.PENDING, failure_reason=f"store: {problem}", stored_at=None
-            )
-        touched = {row[1] for sha256 in damaged for row in by_blob[sha256]}
-        if touched:
+    updates = []
+    for check in sound:
+        for row in by_blob[check.sha256]:
+            updates.append(File(id=row[0], verified_at=now, verified_mtime_ns=check.mtime_ns))
+    for sha256, (_size, mtime_ns) in repaired.items():
+        for row in by_blob[sha256]:
+            updates.append(File(id=row[0], verified_at=now, verified_mtime_ns=mtime_ns))
+    updates.sort(key=lambda update: update.id)
+    for start in range(0, len(updates), VERIFY_BATCH_ROWS):
+        with transaction.atomic():
+            rows_update(File, ["verified_at", "verified_mtime_ns"], updates[start : start + VERIFY_BATCH_ROWS])
+    left = {sha256: problem for sha256, problem in damaged.items() if sha256 not in repaired}
+    touched = {row[1] for sha256 in damaged for row in by_blob[sha256]}
+    if touched:
+        with transaction.atomic():
+            # Lock order of every catalogue writer (see syncing): the serial row, then files, then projects.
+            serial = catalogue_next_serial()
+            for sha256, problem in left.items():
+                ids = sorted(row[0] for row in by_blob[sha256])
+                File.objects.filter(id__in=ids).update(
+                    state=File.State.PENDING, failure_reason=f"store: {problem}", stored_at=None
+                )
             # Publication re-links repaired blobs and drops the ones still missing.
-            Project.objects.filter(id__in=touched).update(change_serial=catalogue_next_serial())
+            Project.objects.filter(id__in=touched).update(change_serial=serial)
     run.files_repaired = len(repaired)
     run.files_failed = len(left)
     for sha256, problem in list(left.items())[:MAX_RECORDED_FAILURES]:
@@ -199,6 +217,7 @@ def store_collect(*, min_age_seconds: float | None = None, progress: Progress | 
     run = SyncRun.objects.create(kind=SyncRun.Kind.COLLECT)
     try:
         with store_lock(wait_seconds=float(settings.SYNC_COLLECT_LOCK_WAIT)):
+            runs_fail_stale(kind=SyncRun.Kind.COLLECT, current=run)
             referenced = set(File.objects.exclude(sha256="").values_list("sha256", flat=True))
             referenced.update(File.objects.exclude(upstream_sha256="").values_list("upstream_sha256", flat=True))
             cutoff = time.time() - min_age_seconds

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sync.engine.download import DownloadJob, DownloadResult, download_to_store
-from sync.engine.http import Client, FetchError, Limits, Page, retrying
+from sync.engine.http import Client, FetchError, Limits, Page, file_tree_root, retrying
 from sync.engine.index import (
     IndexFormatError,
     ProjectListing,
@@ -37,13 +37,19 @@ from sync.models import File, Project, SyncRun, Upstream
 from sync.progress import Progress
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
-from sync.store import StoreBusy, store_lock, store_tmp_clean, store_tmp_dir
+from sync.services.runs import runs_fail_stale
+from sync.store import store_lock, store_tmp_clean, store_tmp_dir
 
 logger = logging.getLogger("sync")
 
 MAX_RECORDED_FAILURES = 500
 FLUSH_EVERY_SECONDS = 1.0
 FLUSH_EVERY_ITEMS = 200
+# The mass removal guard (SYNC_MAX_REMOVE_FRACTION) applies from this many listed projects on.
+MASS_REMOVAL_MIN_PROJECTS = 20
+# HTTP validators longer than their column are dropped (the next request is then unconditional).
+MAX_ETAG_LENGTH = Project._meta.get_field("etag").max_length
+MAX_LAST_MODIFIED_LENGTH = Project._meta.get_field("last_modified").max_length
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -61,58 +67,84 @@ def client_limits() -> Limits:
         max_file_bytes=settings.SYNC_MAX_FILE_BYTES,
         retries=settings.SYNC_RETRIES,
         backoff=settings.SYNC_RETRY_BACKOFF,
+        min_rate_bytes=settings.SYNC_MIN_RATE_BYTES,
     )
 
 
-def sync_all(*, progress: Progress | None = None) -> list[SyncRun]:
-    """Sync every enabled upstream in turn; queue one publication if anything changed."""
-    runs = [
-        upstream_sync(upstream=upstream, progress=progress, publish=False)
-        for upstream in Upstream.objects.filter(enabled=True).order_by("name")
-    ]
-    if any(run_changed(run) for run in runs):
-        publication_queue()
+def _validator(value: str, limit: int | None) -> str:
+    """An HTTP validator as stored: dropped when longer than its column (it only saves a request)."""
+    return value if limit is None or len(value) <= limit else ""
+
+
+def sync_all(*, progress: Progress | None = None, allow_mass_removal: bool = False) -> list[SyncRun]:
+    """Sync every enabled upstream in turn; queue one publication if anything changed.
+
+    Raises StoreBusy, having synced nothing more, when another sync (or verify --repair, or
+    collect) holds the store: the hourly schedule meeting a long sync is not a failure.
+    """
+    runs: list[SyncRun] = []
+    try:
+        for upstream in Upstream.objects.filter(enabled=True).order_by("name"):
+            runs.append(
+                upstream_sync(
+                    upstream=upstream, progress=progress, publish=False, allow_mass_removal=allow_mass_removal
+                )
+            )
+    finally:
+        if any(run_changed(run) for run in runs):
+            publication_queue()
     return runs
 
 
-def upstream_sync(*, upstream: Upstream, progress: Progress | None = None, publish: bool = True) -> SyncRun:
+def upstream_sync(
+    *,
+    upstream: Upstream,
+    progress: Progress | None = None,
+    publish: bool = True,
+    allow_mass_removal: bool = False,
+) -> SyncRun:
     """Sync one upstream: listings into the catalogue, files into the store, a SyncRun row for admins.
 
     Never raises for upstream trouble: the run records it (outcome failed or partial). After a
     run that changed anything, publication is queued (unless publish=False).
+
+    Raises StoreBusy, and records no run, when another sync, verify --repair or collect holds the
+    store: the running one does the work, so a skipped start is neither a run nor a failure.
+    allow_mass_removal: lift the SYNC_MAX_REMOVE_FRACTION guard for this run.
     """
     progress = progress or Progress()
-    run = SyncRun.objects.create(upstream=upstream, kind=SyncRun.Kind.SYNC)
-    state = _RunState(run)
-    try:
-        with store_lock():
+    with store_lock():
+        run = SyncRun.objects.create(upstream=upstream, kind=SyncRun.Kind.SYNC)
+        state = _RunState(run)
+        try:
             # Holding the lock, no other run is alive: any still "running" died (kill -9, power loss).
-            SyncRun.objects.filter(kind=SyncRun.Kind.SYNC, outcome=SyncRun.Outcome.RUNNING).exclude(pk=run.pk).update(
-                outcome=SyncRun.Outcome.FAILED, message="interrupted: the process died", finished_at=timezone.now()
-            )
+            runs_fail_stale(kind=SyncRun.Kind.SYNC, current=run)
             removed = store_tmp_clean()
             if removed:
                 progress.log(f"removed {removed} temporary files left by an interrupted run")
+            local_roots = (file_tree_root(upstream.url),) if urlsplit(upstream.url).scheme == "file" else ()
             with Client(
-                client_limits(), pool_size=max(settings.SYNC_INDEX_WORKERS, settings.SYNC_DOWNLOAD_WORKERS)
+                client_limits(),
+                pool_size=max(settings.SYNC_INDEX_WORKERS, settings.SYNC_DOWNLOAD_WORKERS),
+                local_roots=local_roots,
             ) as client:
-                _UpstreamSync(upstream, state, client, progress).execute()
-    except (SyncAborted, StoreBusy) as error:
-        state.outcome = SyncRun.Outcome.FAILED
-        state.message = str(error)
-        progress.log(f"sync of {upstream.name} failed: {error}")
-    except KeyboardInterrupt:
-        state.outcome = SyncRun.Outcome.FAILED
-        state.message = "interrupted"
+                _UpstreamSync(upstream, state, client, progress, allow_mass_removal=allow_mass_removal).execute()
+        except SyncAborted as error:
+            state.outcome = SyncRun.Outcome.FAILED
+            state.message = str(error)
+            progress.log(f"sync of {upstream.name} failed: {error}")
+        except KeyboardInterrupt:
+            state.outcome = SyncRun.Outcome.FAILED
+            state.message = "interrupted"
+            state.save(final=True)
+            raise
+        except Exception as error:  # a bug must not leave the run "running" for ever
+            logger.exception("sync of %s crashed", upstream.name)
+            state.outcome = SyncRun.Outcome.FAILED
+            state.message = f"internal error: {type(error).__name__}: {error}"
+        finally:
+            progress.finish()
         state.save(final=True)
-        raise
-    except Exception as error:  # a bug must not leave the run "running" for ever
-        logger.exception("sync of %s crashed", upstream.name)
-        state.outcome = SyncRun.Outcome.FAILED
-        state.message = f"internal error: {type(error).__name__}: {error}"
-    finally:
-        progress.finish()
-    state.save(final=True)
     if publish and run_changed(run):
         publication_queue()
     return run
@@ -159,20 +191,21 @@ class _RunState:
         self.outcome: str | None = None
         self.message = ""
         self.failures_total = 0
+        self.problems = 0  # run-level failures (e.g. the mass removal guard): partial, not ok
         self.adopted = 0  # files found already in the store (a resumed run), not downloaded
 
     def fail(self, *, project: str, filename: str = "", reason: str) -> None:
         self.failures_total += 1
         if len(self.run.failures) < MAX_RECORDED_FAILURES:
-            self.run.failures.append({"project": project, "filename": filename, "reason": reason})
+            # Names come from the upstream: bounded, whatever it sends.
+            self.run.failures.append({"project": project[:250], "filename": filename[:300], "reason": reason[:2000]})
 
     def save(self, *, final: bool = False) -> None:
         run = self.run
         if final:
             if self.outcome is None:
-                self.outcome = (
-                    SyncRun.Outcome.PARTIAL if (run.files_failed or run.projects_failed) else SyncRun.Outcome.OK
-                )
+                failed = run.files_failed or run.projects_failed or self.problems
+                self.outcome = SyncRun.Outcome.PARTIAL if failed else SyncRun.Outcome.OK
             run.outcome = self.outcome
             run.finished_at = timezone.now()
             hidden = self.failures_total - len(run.failures)
@@ -210,8 +243,13 @@ class _PageResult:
 
 
 class _UpstreamSync:
-    def __init__(self, upstream: Upstream, state: _RunState, client: Client, progress: Progress) -> None:
+    def __init__(
+        self, upstream: Upstream, state: _RunState, client: Client, progress: Progress, *, allow_mass_removal: bool
+    ) -> None:
         self.upstream = upstream
+        self.allow_mass_removal = allow_mass_removal
+        # Root validators and serial are kept only after a complete pass (see execute).
+        self.root_complete = True
         self.state = state
         self.run = state.run
         self.client = client
@@ -238,6 +276,8 @@ class _UpstreamSync:
             )
         except FetchError as error:
             raise SyncAborted(f"cannot read the upstream's root page: {error}") from error
+        if root.not_modified and not (self.upstream.root_etag or self.upstream.root_last_modified):
+            raise SyncAborted("the upstream's root page answered 304 Not Modified to an unconditional request")
 
         known = {
             row.normalized_name: _Known(
@@ -257,7 +297,7 @@ class _UpstreamSync:
         root_serial, listed = self._root_listing(root, known)
         serial_unchanged = root_serial is not None and root_serial == self.upstream.last_serial
         wanted = {name: remote for name, remote in listed.items() if self.spec.project_allowed(name)}
-        self._tombstone([known[name] for name in known if name not in wanted and not known[name].removed])
+        self._remove_gone([known[name] for name in known if name not in wanted and not known[name].removed], known)
 
         to_fetch: list[RemoteProject] = []
         if not serial_unchanged:
@@ -278,9 +318,12 @@ class _UpstreamSync:
         upstream = self.upstream
         # The root's validators and serial are only taken once every project page they cover was
         # read: otherwise the next run would see "unchanged" and skip the pages that failed.
-        if not self.run.projects_failed:
+        if not self.run.projects_failed and self.root_complete:
             if root.status == 200:
-                upstream.root_etag, upstream.root_last_modified = root.etag, root.last_modified
+                upstream.root_etag = _validator(root.etag, Upstream._meta.get_field("root_etag").max_length)
+                upstream.root_last_modified = _validator(
+                    root.last_modified, Upstream._meta.get_field("root_last_modified").max_length
+                )
                 upstream.root_sha256 = root.sha256
             if root_serial is not None:
                 upstream.last_serial = root_serial
@@ -300,8 +343,12 @@ class _UpstreamSync:
             listing = parse_root(root.body, content_type=root.content_type, base_url=root.url)
         except IndexFormatError as error:
             raise SyncAborted(f"the upstream's root page is not a simple index: {error}") from error
-        for name in listing.refused:
-            self.progress.log(f"refused project link {name!r}: it leaves the upstream's root")
+        for name, reason in listing.refused:
+            # A refused project fails alone; the others sync. The root is read in full again next
+            # time (its validators are not kept), so the refusal is reported until it is fixed.
+            self.run.projects_failed += 1
+            self.state.fail(project=name, reason=f"refused: {reason}")
+            self.progress.log(f"refused project {name[:250]!r}: {reason}")
         active = sum(1 for row in known.values() if not row.removed)
         if not listing.projects and active:
             raise SyncAborted(f"the upstream lists no projects; refusing to remove all {active}")
@@ -309,6 +356,24 @@ class _UpstreamSync:
         return serial, listing.projects
 
     # -- listings ----------------------------------------------------------------------------------
+
+    def _remove_gone(self, rows: list[_Known], known: dict[str, _Known]) -> None:
+        """Tombstone the projects gone upstream, unless that is most of the catalogue (the guard)."""
+        active = sum(1 for row in known.values() if not row.removed)
+        fraction = settings.SYNC_MAX_REMOVE_FRACTION
+        if not self.allow_mass_removal and active >= MASS_REMOVAL_MIN_PROJECTS and len(rows) > fraction * active:
+            # A truncated but valid root page must not empty the catalogue.
+            reason = (
+                f"mass removal guard: {len(rows)} of {active} projects are gone upstream, more than "
+                f"SYNC_MAX_REMOVE_FRACTION={fraction:g}; none removed"
+            )
+            self.state.problems += 1
+            self.state.fail(project="", reason=reason)
+            self.state.message = f"{reason}. If they really are gone, run manage.py sync --allow-mass-removal"
+            self.root_complete = False
+            self.progress.log(self.state.message)
+            return
+        self._tombstone(rows)
 
     def _tombstone(self, rows: list[_Known]) -> None:
         """Projects gone upstream (or filtered out): tombstones without files."""
@@ -367,6 +432,8 @@ class _UpstreamSync:
         except FetchError as error:
             return _PageResult(remote, error=str(error))
         if page.not_modified:
+            if not (conditional and (row.etag or row.last_modified)):
+                return _PageResult(remote, error="answered 304 Not Modified to an unconditional request")
             return _PageResult(remote, page=page, unchanged=True)
         if conditional and page.sha256 == row.page_sha256:
             return _PageResult(remote, page=page, unchanged=True)
@@ -436,14 +503,17 @@ class _UpstreamSync:
                 if row.name != result.remote.name:
                     changed = True
                 serial_now = self._page_serial(result)
+                fresh_page = page is not None and page.status == 200
                 update = Project(
                     id=row.id,
                     name=result.remote.name,
                     url=result.remote.url,
                     last_serial=serial_now if serial_now is not None else row.last_serial,
-                    etag=page.etag if page is not None and page.status == 200 else row.etag,
-                    last_modified=page.last_modified if page is not None and page.status == 200 else row.last_modified,
-                    page_sha256=page.sha256 if page is not None and page.status == 200 else row.page_sha256,
+                    etag=_validator(page.etag, MAX_ETAG_LENGTH) if fresh_page else row.etag,
+                    last_modified=_validator(page.last_modified, MAX_LAST_MODIFIED_LENGTH)
+                    if fresh_page
+                    else row.last_modified,
+                    page_sha256=page.sha256 if fresh_page else row.page_sha256,
                     removed=False,
                     updated_at=now,
                 )
@@ -564,6 +634,7 @@ class _UpstreamSync:
                 tmp_dir=tmp_dir,
                 on_bytes=lambda count: self.progress.add(bytes=count),
                 cancelled=self.cancel.is_set,
+                durable=settings.SYNC_FSYNC,
             )
 
         workers = settings.SYNC_DOWNLOAD_WORKERS
@@ -642,8 +713,9 @@ class _UpstreamSync:
                 self.state.fail(project=row[7], filename=row[2], reason=result.reason)
         project_ids = {info[result.key][1] for result in results}
         with transaction.atomic():
-            rows_update(File, ["state", "sha256", "size", "stored_at", "failure_reason", "attempts"], updates)
+            # Lock order of every catalogue writer (sync, verify): the serial row, then files, then projects.
             serial = catalogue_next_serial()
+            rows_update(File, ["state", "sha256", "size", "stored_at", "failure_reason", "attempts"], updates)
             Project.objects.filter(id__in=project_ids).update(change_serial=serial, updated_at=now)
         self.state.save()
 
@@ -698,13 +770,13 @@ _LISTING_FIELDS = [
 def _listing_values(remote: RemoteFile, *, size_default: int | None) -> dict[str, Any]:
     """The File fields that come from the index listing."""
     return {
-        "version": remote.version[:100],
+        "version": remote.version,
         "package_type": remote.package_type,
         "url": remote.url,
         "upstream_sha256": remote.sha256,
         "size": remote.size if remote.size is not None else size_default,
         "upload_time": remote.upload_time,
-        "requires_python": remote.requires_python[:500],
+        "requires_python": remote.requires_python,
         "yanked": remote.yanked,
         "yanked_reason": remote.yanked_reason,
         "core_metadata_sha256": remote.core_metadata_sha256,

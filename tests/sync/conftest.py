@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from packaging.utils import canonicalize_name
@@ -59,6 +60,11 @@ class FakeUpstream:
         self.statuses: Counter[str] = Counter()
         self.extra_pages: dict[str, bytes] = {}  # path -> HTML body, for pages the tests craft
         self.drip_seconds = 2.0
+        # The "trickle" fault: this many bytes every trickle_interval seconds (never a full read timeout).
+        self.trickle_bytes = 16
+        self.trickle_interval = 0.1
+        self.page_status: dict[str, int] = {}  # path -> status sent instead of the page (e.g. 304)
+        self.etag_padding = ""  # makes every page's ETag this much longer
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
@@ -91,7 +97,10 @@ class FakeUpstream:
     # -- pages -------------------------------------------------------------------------------------
 
     def root_html(self) -> bytes:
-        links = "".join(f'<a href="{name}/">{name}</a>\n' for name in sorted(self.projects))
+        links = "".join(
+            f'<a href="{html.escape(quote(name, safe=""))}/">{html.escape(name)}</a>\n'
+            for name in sorted(self.projects)
+        )
         return f"<!DOCTYPE html><html><body>\n{links}</body></html>\n".encode()
 
     def root_json(self) -> bytes:
@@ -178,6 +187,9 @@ def _handler_for(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
 
         def _serve_page(self, path: str) -> None:
+            if path in upstream.page_status:
+                self._send(upstream.page_status[path], b"", "text/html")
+                return
             if path in upstream.extra_pages:
                 self._send(200, upstream.extra_pages[path], "text/html")
                 return
@@ -191,7 +203,7 @@ def _handler_for(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, b"not found", "text/plain")
                 return
-            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + upstream.etag_padding + '"'
             extra = {"ETag": etag}
             if upstream.serials:
                 extra["X-PyPI-Last-Serial"] = str(upstream.serial)
@@ -239,6 +251,16 @@ def _handler_for(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 time.sleep(upstream.drip_seconds)
                 self.close_connection = True
+            elif fault == "trickle":
+                # Below any sane rate, yet every read gets a few bytes well within the read timeout.
+                try:
+                    for start in range(0, len(data), upstream.trickle_bytes):
+                        self.wfile.write(data[start : start + upstream.trickle_bytes])
+                        self.wfile.flush()
+                        time.sleep(upstream.trickle_interval)
+                except OSError:
+                    pass
+                self.close_connection = True
             elif fault == "slow":
                 # Within the read timeout, but slow enough to be killed in the middle.
                 for start in range(0, len(data), 512):
@@ -276,9 +298,11 @@ def upstream_row(fake_upstream, db) -> Upstream:
 
 
 def store_files(root: Path) -> list[Path]:
-    """Every regular file under MIRROR_ROOT/store except the lock."""
+    """Every regular file under MIRROR_ROOT/store except the lock files."""
     store = root / "store"
-    return sorted(p for p in store.rglob("*") if p.is_file() and p.name != ".lock") if store.exists() else []
+    if not store.exists():
+        return []
+    return sorted(p for p in store.rglob("*") if p.is_file() and not p.name.startswith(".lock"))
 
 
 def assert_store_sound(root: Path) -> None:

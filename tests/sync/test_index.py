@@ -87,7 +87,7 @@ def test_root_pages_and_their_links():
     listing = parse_root(html, content_type="text/html", base_url="http://upstream.example/simple/")
     assert list(listing.projects) == ["demo"]
     assert listing.projects["demo"].url == "http://upstream.example/simple/demo/"
-    assert set(listing.refused) == {"x", "etc"}
+    assert {name for name, _reason in listing.refused} == {"x", "etc"}
     body = json.dumps({"meta": {"api-version": "1.1", "_last-serial": 9}, "projects": [{"name": "A_b"}]}).encode()
     listing = parse_root(body, content_type="application/vnd.pypi.simple.v1+json", base_url="http://u.example/s/")
     assert listing.serial == 9 and listing.projects["a-b"].url == "http://u.example/s/a-b/"
@@ -98,3 +98,36 @@ def test_unsupported_json_is_an_error():
         parse_root(b'{"meta": {"api-version": "2.0"}, "projects": []}', content_type="application/json", base_url=BASE)
     with pytest.raises(IndexFormatError):
         parse_project(b"{not json", content_type="application/json", base_url=BASE, allowed_schemes=HTTP)
+
+
+def test_root_names_must_be_valid_and_base_href_cannot_leave_the_root():
+    html = (
+        b'<base href="http://evil.example/simple/">'
+        b'<a href="demo/">demo</a><a href="a%2Bb/">a+b</a><a href="x/">x"onmouseover=alert(1)</a>'
+    )
+    listing = parse_root(html, content_type="text/html", base_url="http://upstream.example/simple/")
+    assert listing.projects == {}
+    reasons = dict(listing.refused)
+    assert "leaves the upstream's root" in reasons["demo"]
+    assert "not a valid name" in reasons["a+b"] and "not a valid name" in reasons['x"onmouseover=alert(1)']
+    long_name = "a" * 201
+    body = json.dumps({"meta": {"api-version": "1.0"}, "projects": [{"name": long_name}, {"name": "ok"}]}).encode()
+    listing = parse_root(body, content_type="application/json", base_url="http://u.example/s/")
+    assert list(listing.projects) == ["ok"] and "longer than 200" in dict(listing.refused)[long_name]
+
+
+def test_json_project_page_with_an_unsafe_name_is_an_error():
+    body = json.dumps({"meta": {"api-version": "1.0"}, "name": "<b>x</b>", "files": []}).encode()
+    with pytest.raises(IndexFormatError, match="not a valid name"):
+        parse_project(body, content_type="application/json", base_url=BASE, allowed_schemes=HTTP)
+
+
+def test_length_limits_match_the_catalogue_columns():
+    from sync.engine import index
+    from sync.engine.names import MAX_PROJECT_NAME_LENGTH
+    from sync.models import File, Project
+
+    assert index.MAX_URL_LENGTH == File._meta.get_field("url").max_length == Project._meta.get_field("url").max_length
+    assert index.MAX_VERSION_LENGTH == File._meta.get_field("version").max_length
+    assert index.MAX_REQUIRES_PYTHON_LENGTH == File._meta.get_field("requires_python").max_length
+    assert MAX_PROJECT_NAME_LENGTH == Project._meta.get_field("name").max_length

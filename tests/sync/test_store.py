@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import time
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, connections, transaction
 
 from sync.models import File, Project, SyncRun
 from sync.sample_packages import SamplePackage
-from sync.services import store_collect, store_verify, upstream_sync
-from sync.store import blob_path, store_tmp_dir
+from sync.services import catalogue_next_serial, store_collect, store_verify, upstream_sync
+from sync.store import StoreBusy, blob_path, store_lock, store_tmp_dir
+from sync.tasks import verify_task
 from tests.sync.conftest import assert_store_sound
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +154,92 @@ def test_removed_project_blobs_are_collected(synced, fake_upstream, upstream_row
     store_collect(min_age_seconds=0)
     assert not blob_path(victim.sha256).exists()
     assert_store_sound(mirror_root)
+
+
+def test_corrupt_blob_of_a_file_without_index_hash_is_replaced_by_the_next_sync(
+    fake_upstream, upstream_row, mirror_root
+):
+    fake_upstream.add(PACKAGES[0], listed_sha256=None)
+    assert upstream_sync(upstream=upstream_row).outcome == SyncRun.Outcome.OK
+    row = File.objects.get()
+    path = blob_path(row.sha256)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+    assert store_verify().outcome == SyncRun.Outcome.PARTIAL
+    assert File.objects.get().state == File.State.PENDING
+
+    run = upstream_sync(upstream=upstream_row)
+    assert run.outcome == SyncRun.Outcome.OK and run.files_downloaded == 1
+    assert_store_sound(mirror_root)
+    assert store_verify().outcome == SyncRun.Outcome.OK
+
+
+@pytest.mark.parametrize("kind", [SyncRun.Kind.VERIFY, SyncRun.Kind.COLLECT, SyncRun.Kind.SYNC])
+def test_stale_running_runs_are_marked_interrupted_by_the_next_run_of_their_kind(kind, fake_upstream, upstream_row):
+    stale = SyncRun.objects.create(kind=kind, upstream=upstream_row if kind == SyncRun.Kind.SYNC else None)
+    other_kind = SyncRun.objects.create(kind=SyncRun.Kind.SYNC if kind != SyncRun.Kind.SYNC else SyncRun.Kind.VERIFY)
+    {
+        SyncRun.Kind.VERIFY: store_verify,
+        SyncRun.Kind.COLLECT: store_collect,
+        SyncRun.Kind.SYNC: lambda: upstream_sync(upstream=upstream_row),
+    }[kind]()
+    stale.refresh_from_db()
+    assert stale.outcome == SyncRun.Outcome.FAILED and "interrupted" in stale.message
+    assert stale.finished_at is not None
+    other_kind.refresh_from_db()
+    assert other_kind.outcome == SyncRun.Outcome.RUNNING
+
+
+def test_verify_while_another_verify_runs_is_skipped(synced):
+    with store_lock(name="verify"):
+        with pytest.raises(StoreBusy, match="another verify"):
+            store_verify()
+        out = io.StringIO()
+        call_command("verify", stdout=out)
+        assert "another verify" in out.getvalue()
+        assert verify_task() == "skipped"
+    assert not SyncRun.objects.filter(kind=SyncRun.Kind.VERIFY).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_and_a_sync_writer_take_locks_in_the_same_order(synced, mirror_root):
+    """A sync writer holds the catalogue serial, then updates a file row; verify must not deadlock with it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL only (SQLite locks the whole database)")
+    damage(synced)
+    sound = synced[PACKAGES[3].filename]
+    holding, errors = threading.Event(), []
+
+    def sync_writer() -> None:
+        try:
+            with transaction.atomic():
+                catalogue_next_serial()
+                holding.set()
+                # Until verify waits for a lock (the serial row), bounded.
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and not _someone_waits_for_a_lock():
+                    time.sleep(0.05)
+                File.objects.filter(id=sound.id).update(attempts=7)
+        except Exception as error:  # noqa: BLE001 - reported to the test thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=sync_writer)
+    writer.start()
+    assert holding.wait(10)
+    try:
+        run = store_verify()
+    finally:
+        writer.join(30)
+    assert errors == []
+    assert run.outcome == SyncRun.Outcome.PARTIAL and run.files_failed == 3
+    assert File.objects.get(id=sound.id).attempts == 7
+
+
+def _someone_waits_for_a_lock() -> bool:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        return cursor.fetchone()[0] > 0

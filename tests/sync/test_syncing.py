@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 
@@ -12,8 +13,9 @@ from django.core.management.base import CommandError
 from sync.models import File, Project, SyncRun
 from sync.sample_packages import SamplePackage, build_package, write_static_index
 from sync.services import catalogue_next_serial, upstream_add, upstream_sync
-from sync.store import blob_path
-from tests.sync.conftest import assert_store_sound, store_files
+from sync.store import blob_path, store_lock
+from sync.tasks import sync_all_task
+from tests.sync.conftest import FakeFile, assert_store_sound, store_files
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +180,16 @@ def test_missing_hashes_accept_good_archives_and_refuse_corrupt_ones(fake_upstre
     assert "does not read through" in File.objects.get(filename=OTHER.filename).failure_reason
     assert_store_sound(mirror_root)
 
+    # The upstream fixes its files: the second run completes.
+    corrupt.data = build_package(OTHER)
+    bz2_sdist.filename = SamplePackage("mm-bz", "1.0").filename
+    truncated_tgz.data = build_package(SamplePackage("mm-tgz", "1.0", kind="sdist"))
+    again = upstream_sync(upstream=upstream_row)
+    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert not File.objects.exclude(state=File.State.STORED).exists()
+    assert File.objects.get(filename=OTHER.filename).sha256 == corrupt.sha256()
+    assert_store_sound(mirror_root)
+
 
 def test_unsafe_names_are_refused_before_the_disk(fake_upstream, upstream_row, mirror_root, tmp_path):
     fake_upstream.add(OTHER)
@@ -202,6 +214,14 @@ def test_unsafe_names_are_refused_before_the_disk(fake_upstream, upstream_row, m
     assert not File.objects.filter(project__normalized_name="mm-evil").exists()
     assert File.objects.get(filename=OTHER.filename).state == File.State.STORED
     assert not (tmp_path / "evil-1.0-py3-none-any.whl").exists()
+    assert_store_sound(mirror_root)
+
+    # The upstream fixes its page: the second run completes.
+    del fake_upstream.extra_pages["/simple/mm-evil/"]
+    fake_upstream.add(SamplePackage("mm-evil", "1.0"))
+    again = upstream_sync(upstream=upstream_row)
+    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert File.objects.filter(project__normalized_name="mm-evil", state=File.State.STORED).count() == 1
     assert_store_sound(mirror_root)
 
 
@@ -233,6 +253,13 @@ def test_oversized_root_page_fails_the_run(fake_upstream, upstream_row, settings
     assert run.outcome == SyncRun.Outcome.FAILED
     assert "exceeds the cap" in run.message
     assert not Project.objects.exists()
+
+    settings.SYNC_MAX_INDEX_BYTES = 64 * 1024  # the page fits again
+    fake_upstream.add(OTHER)
+    again = upstream_sync(upstream=upstream_row)
+    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert Project.objects.count() == 61
+    assert File.objects.get(filename=OTHER.filename).state == File.State.STORED
 
 
 def test_unreachable_upstream_fails_the_run(db):
@@ -327,3 +354,168 @@ def test_file_over_the_size_cap_is_refused_without_retry(fake_upstream, upstream
     assert "size cap" in run.failures[0]["reason"]
     assert fake_upstream.hits[big.path] == 1
     assert_store_sound(mirror_root)
+
+
+@pytest.mark.parametrize("mode", ["json", "html"])
+def test_unsafe_project_names_fail_only_themselves(mode, fake_upstream, upstream_row, mirror_root):
+    fake_upstream.mode = mode
+    fake_upstream.add(OTHER)
+    bad_names = ['x"onmouseover=alert(1)', "a+b", "a/b"]
+    for name in bad_names:
+        fake_upstream.projects[name] = []
+
+    run = upstream_sync(upstream=upstream_row)
+
+    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.projects_failed == len(bad_names)
+    refused = {failure["project"]: failure["reason"] for failure in run.failures}
+    assert set(refused) == set(bad_names)
+    assert all("project name" in reason for reason in refused.values())
+    assert list(Project.objects.values_list("name", flat=True)) == ["mm-other"]
+    assert File.objects.get(filename=OTHER.filename).state == File.State.STORED
+    assert_store_sound(mirror_root)
+
+    for name in bad_names:
+        del fake_upstream.projects[name]
+    assert upstream_sync(upstream=upstream_row).outcome == SyncRun.Outcome.OK
+
+
+def test_over_long_fields_fail_only_their_project_or_file(fake_upstream, upstream_row, mirror_root):
+    """PostgreSQL refuses values longer than the column (SQLite stores them): refused while parsing."""
+    fake_upstream.mode = "json"
+    fake_upstream.etag_padding = "e" * 600  # longer than Project.etag: dropped, not fatal
+    fake_upstream.add(OTHER)
+    long_name = "mm-" + "a" * 207
+    fake_upstream.projects[long_name] = []
+    long_python = fake_upstream.add(SamplePackage("mm-python", "1.0"), requires_python=">=3.8," + "!=3.9.1," * 80)
+    wheel = build_package(SamplePackage("mm-version", "1.0"))
+    long_version = FakeFile(f"mm_version-1{'.0' * 60}-py3-none-any.whl", wheel)
+    fake_upstream.projects["mm-version"] = [long_version]
+
+    run = upstream_sync(upstream=upstream_row)
+
+    assert run.outcome == SyncRun.Outcome.PARTIAL, run.message
+    reasons = {failure["filename"] or failure["project"]: failure["reason"] for failure in run.failures}
+    assert set(reasons) == {long_name, long_python.filename, long_version.filename}
+    assert "longer than 200" in reasons[long_name]
+    assert "requires-python" in reasons[long_python.filename]
+    assert "version" in reasons[long_version.filename]
+    assert File.objects.get(filename=OTHER.filename).state == File.State.STORED
+    assert not Project.objects.filter(normalized_name__startswith="mm-aaa").exists()
+    assert set(Project.objects.values_list("etag", flat=True)) == {""}
+    assert_store_sound(mirror_root)
+
+    del fake_upstream.projects[long_name]
+    long_python.requires_python = ">=3.8"
+    long_version.filename = "mm_version-1.0-py3-none-any.whl"
+    again = upstream_sync(upstream=upstream_row)
+    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert File.objects.filter(state=File.State.STORED).count() == 3
+    assert_store_sound(mirror_root)
+
+
+def test_a_trickle_below_the_minimum_rate_fails_and_is_retried_next_run(
+    fake_upstream, upstream_row, settings, mirror_root
+):
+    settings.SYNC_MIN_RATE_BYTES = 1000  # the trickle sends 160 B/s, each read well within 0.5 s
+    settings.SYNC_RETRIES = 0
+    victim = fake_upstream.add(SamplePackage("mm-slow", "1.0", payload_bytes=4096), always="trickle")
+    fake_upstream.add(OTHER)
+
+    run = upstream_sync(upstream=upstream_row)
+
+    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert failed_names(run) == {victim.filename}
+    assert "too slow" in run.failures[0]["reason"]
+    assert File.objects.get(filename=victim.filename).state == File.State.FAILED
+    assert_store_sound(mirror_root)
+
+    victim.always = ""
+    again = upstream_sync(upstream=upstream_row)
+    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert File.objects.get(filename=victim.filename).state == File.State.STORED
+
+
+def test_mass_removal_is_refused_unless_allowed(fake_upstream, upstream_row, mirror_root):
+    for number in range(25):
+        fake_upstream.projects[f"mm-project-{number:02d}"] = []
+    fake_upstream.add(OTHER)
+    assert upstream_sync(upstream=upstream_row).outcome == SyncRun.Outcome.OK
+
+    for number in range(20):  # a truncated but valid root page
+        del fake_upstream.projects[f"mm-project-{number:02d}"]
+    run = upstream_sync(upstream=upstream_row)
+
+    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.projects_removed == 0
+    assert "SYNC_MAX_REMOVE_FRACTION" in run.failures[0]["reason"]
+    assert "--allow-mass-removal" in run.message
+    assert not Project.objects.filter(removed=True).exists()
+    assert File.objects.get(filename=OTHER.filename).state == File.State.STORED
+
+    out = io.StringIO()
+    call_command("sync", "--allow-mass-removal", stdout=out)
+    assert Project.objects.filter(removed=True).count() == 20
+    assert SyncRun.objects.order_by("-id").first().outcome == SyncRun.Outcome.OK
+
+
+def test_304_to_an_unconditional_request_fails_that_project(fake_upstream, upstream_row, mirror_root):
+    fake_upstream.add(OTHER)
+    fake_upstream.add(HELLO)
+    fake_upstream.page_status["/simple/mm-hello/"] = 304
+
+    run = upstream_sync(upstream=upstream_row)
+
+    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert [failure["project"] for failure in run.failures] == ["mm-hello"]
+    assert "304" in run.failures[0]["reason"]
+    assert File.objects.get(filename=OTHER.filename).state == File.State.STORED
+
+    del fake_upstream.page_status["/simple/mm-hello/"]
+    again = upstream_sync(upstream=upstream_row)
+    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert File.objects.get(filename=HELLO.filename).state == File.State.STORED
+
+
+def test_304_to_an_unconditional_root_request_fails_the_run(fake_upstream, upstream_row):
+    fake_upstream.add(OTHER)
+    fake_upstream.page_status["/simple/"] = 304
+    run = upstream_sync(upstream=upstream_row)
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert "304" in run.message
+
+
+def test_file_upstream_links_cannot_leave_its_tree(tmp_path, mirror_root):
+    write_static_index(tmp_path / "upstream", [OTHER])
+    secret = build_package(SamplePackage("mm-secret", "1.0", kind="sdist"))
+    outside = tmp_path / "outside" / "mm_secret-1.0.tar.gz"
+    outside.parent.mkdir()
+    outside.write_bytes(secret)
+    page = tmp_path / "upstream" / "simple" / "mm-other" / "index.html"
+    digest = hashlib.sha256(secret).hexdigest()
+    page.write_text(
+        page.read_text().replace(
+            "</body>", f'<a href="%2e%2e/%2e%2e/%2e%2e/outside/mm_secret-1.0.tar.gz#sha256={digest}">x</a></body>'
+        )
+    )
+    upstream = upstream_add(name="local", url=(tmp_path / "upstream" / "simple").as_uri())
+
+    run = upstream_sync(upstream=upstream)
+
+    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert failed_names(run) == {"mm_secret-1.0.tar.gz"}
+    assert "outside" in run.failures[0]["reason"]
+    assert not blob_path(digest).exists()
+    assert File.objects.get(filename=OTHER.filename).state == File.State.STORED
+    assert_store_sound(mirror_root)
+
+
+def test_sync_while_the_store_is_busy_is_skipped_not_failed(fake_upstream, upstream_row):
+    fake_upstream.add(OTHER)
+    with store_lock():
+        out = io.StringIO()
+        call_command("sync", stdout=out)  # exits 0
+        assert "another sync" in out.getvalue()
+        assert sync_all_task() == {"skipped": "another sync, verify --repair or collect is using the store"}
+    assert not SyncRun.objects.exists()
+    assert upstream_sync(upstream=upstream_row).outcome == SyncRun.Outcome.OK

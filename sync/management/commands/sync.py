@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from sync.models import Upstream
 from sync.progress import progress_for, run_summary
 from sync.services import publication_queue, run_changed, upstream_sync
+from sync.store import StoreBusy
 
 
 class Command(BaseCommand):
@@ -17,6 +18,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--upstream", metavar="NAME", help="sync only this upstream (even if disabled)")
+        parser.add_argument(
+            "--allow-mass-removal",
+            action="store_true",
+            help="remove projects gone upstream even when they are more than SYNC_MAX_REMOVE_FRACTION of them",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         if options["upstream"]:
@@ -28,13 +34,23 @@ class Command(BaseCommand):
             if not upstreams:
                 raise CommandError("no enabled upstream: add one with manage.py upstream_add NAME URL")
         runs = []
-        for upstream in upstreams:
-            run = upstream_sync(upstream=upstream, progress=progress_for(self.stdout), publish=False)
-            runs.append(run)
-            for line in run_summary(run):
-                self.stdout.write(line)
-        if any(run_changed(run) for run in runs):
-            publication_queue()
+        try:
+            for upstream in upstreams:
+                run = upstream_sync(
+                    upstream=upstream,
+                    progress=progress_for(self.stdout),
+                    publish=False,
+                    allow_mass_removal=options["allow_mass_removal"],
+                )
+                runs.append(run)
+                for line in run_summary(run):
+                    self.stdout.write(line)
+        except StoreBusy as error:
+            # Not a failure: the sync that holds the store does the work (no run is recorded).
+            self.stdout.write(f"another sync is running, nothing done: {error}")
+        finally:
+            if any(run_changed(run) for run in runs):
+                publication_queue()
         bad = [run for run in runs if run.outcome != "ok"]
         if bad:
             names = []

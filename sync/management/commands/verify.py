@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sync.progress import progress_for, run_summary
 from sync.services import store_verify
+from sync.store import StoreBusy
 
 
 class Command(BaseCommand):
@@ -18,7 +19,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
-        run = store_verify(quick=options["quick"], repair=options["repair"], progress=progress_for(self.stdout))
+        try:
+            run = store_verify(quick=options["quick"], repair=options["repair"], progress=progress_for(self.stdout))
+        except StoreBusy as error:
+            self.stdout.write(f"{error}, nothing done")
+            return
         for line in run_summary(run):
             self.stdout.write(line)
         if run.outcome != "ok":
