@@ -7,6 +7,7 @@ with backoff (see retrying) and decide what is worth retrying.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import random
 import time
@@ -23,6 +24,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 ACCEPT_INDEX = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 USER_AGENT = "mirrormanager-sync/0.1"
+FILL_SECONDS = 0.25  # a body read returns at least this often (see _read_some)
 T = TypeVar("T")
 
 
@@ -247,24 +249,15 @@ class Client:
         try:
             _raise_for_status(url, response.status)
             raw = getattr(response, "_fp", None)
-            # urllib3's read(amt) copies every chunk through an internal buffer. The underlying
-            # http.client response's read1 returns after one system call with whatever arrived:
-            # its readinto would block until the whole buffer is full, so a slow drip would never
-            # come back to the caller's minimum-rate check.
-            if raw is not None and hasattr(raw, "read1"):
+            # urllib3's read(amt) copies every chunk through an internal buffer; the underlying
+            # http.client response can read straight into ours. Its readinto would block until the
+            # whole buffer is full, though, so a slow drip would never come back to the caller's
+            # minimum-rate check: read_some returns after one system call with whatever arrived.
+            readinto = _read_some(raw) if raw is not None else None
+            if readinto is None:
 
                 def readinto(buffer: memoryview) -> int:
-                    data = raw.read1(len(buffer))
-                    if not data:
-                        raw.read()  # ends the response, so the connection may go back to the pool
-                        return 0
-                    buffer[: len(data)] = data
-                    return len(data)
-
-            else:
-
-                def readinto(buffer: memoryview) -> int:
-                    data = response.read(len(buffer))
+                    data = response.read1(len(buffer))
                     buffer[: len(data)] = data
                     return len(data)
 
@@ -296,6 +289,51 @@ class Client:
         if self.local_roots is not None and not any(path.is_relative_to(root) for root in self.local_roots):
             raise FetchError(f"{url}: outside the upstream's directory, refused", retryable=False, status=403)
         return path
+
+
+def _read_some(raw: http.client.HTTPResponse) -> Callable[[memoryview], int] | None:
+    """A readinto for an http.client response that does at most one system call (None: not possible).
+
+    For a body with a Content-Length (not chunked), readinto1 of the buffered socket reads straight
+    into our buffer, one system call at a time; the response's length is kept as its own readinto
+    keeps it, so it ends (and the connection may go back to the pool) when the body is complete.
+    """
+    fp = getattr(raw, "fp", None)
+    if not isinstance(raw, http.client.HTTPResponse) or raw.chunked or raw.length is None or fp is None:
+        return None
+    if not hasattr(fp, "readinto1"):
+        return None
+
+    def read_once(buffer: memoryview) -> int:
+        if raw.fp is None or not raw.length:
+            raw.read()  # ends the response
+            return 0
+        if len(buffer) > raw.length:
+            buffer = buffer[: raw.length]
+        count = raw.fp.readinto1(buffer)
+        if not count:
+            raw.close()  # the peer closed early: the caller sees a short body
+            return 0
+        raw.length -= count
+        if not raw.length:
+            raw.read()  # complete: ends the response
+        return count
+
+    def readinto(buffer: memoryview) -> int:
+        # Big chunks while data flows (fewer, larger hash updates), but back to the caller within
+        # FILL_SECONDS (plus one read timeout) however slowly it comes.
+        started = time.monotonic()
+        filled = 0
+        while filled < len(buffer):
+            count = read_once(buffer[filled:])
+            if not count:
+                break
+            filled += count
+            if time.monotonic() - started > FILL_SECONDS:
+                break
+        return filled
+
+    return readinto
 
 
 def _content_length(headers: object) -> int | None:
