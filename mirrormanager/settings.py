@@ -8,6 +8,7 @@ from mirrormanager.config import (
     DEV_SECRET_KEY,
     check_production,
     env_bool,
+    env_float,
     env_int,
     env_list,
     environ,
@@ -133,7 +134,7 @@ SYNC_COLLECT_LOCK_WAIT = env_int(ENV, "SYNC_COLLECT_LOCK_WAIT", 60, minimum=0)
 # A download must average this many bytes/s after SYNC_READ_TIMEOUT seconds (0 = no minimum).
 SYNC_MIN_RATE_BYTES = env_int(ENV, "SYNC_MIN_RATE_BYTES", 10 * 1024, minimum=0)
 # A sync removes at most this fraction of an upstream's projects (from 20 on) unless --allow-mass-removal.
-SYNC_MAX_REMOVE_FRACTION = float(ENV.get("SYNC_MAX_REMOVE_FRACTION") or 0.5)
+SYNC_MAX_REMOVE_FRACTION = env_float(ENV, "SYNC_MAX_REMOVE_FRACTION", 0.5, minimum=0.0, maximum=1.0)
 # fsync each blob and its directory before it counts as stored.
 SYNC_FSYNC = env_bool(ENV, "SYNC_FSYNC", True)
 PUBLISH_GRACE_SECONDS = env_int(ENV, "PUBLISH_GRACE_SECONDS", 6 * 3600, minimum=0)

@@ -14,6 +14,7 @@ from mirrormanager.config import (
     DEV_SECRET_KEY,
     check_production,
     env_bool,
+    env_float,
     env_int,
     parse_broker_url,
     parse_database_url,
@@ -66,6 +67,14 @@ def test_env_int_refuses_garbage_and_out_of_range():
         env_int({"N": "eight"}, "N", 1)
     with pytest.raises(ImproperlyConfigured, match="at least 1"):
         env_int({"N": "0"}, "N", 1, minimum=1)
+
+
+def test_env_float_refuses_garbage_and_out_of_range():
+    assert env_float({"F": "0.25"}, "F", 0.5, minimum=0, maximum=1) == 0.25
+    with pytest.raises(ImproperlyConfigured, match="not a number"):
+        env_float({"F": "half"}, "F", 0.5, minimum=0, maximum=1)
+    with pytest.raises(ImproperlyConfigured, match="between 0 and 1"):
+        env_float({"F": "1.5"}, "F", 0.5, minimum=0, maximum=1)
 
 
 def test_broker_url_must_be_redis():
