@@ -39,7 +39,7 @@ from metadata.publishing.render import (
     root_json_chunks,
 )
 from metadata.publishing.state import SCHEMA_VERSION, PublishState, export_primary_sqlite
-from metadata.publishing.tree import REPOMD, CollectionTree
+from metadata.publishing.tree import REPOMD, CollectionTree, HashingWriter
 from sync.engine.names import UnsafeFilename, is_normalized_project_name, parse_filename
 from sync.filters import FilterSpec
 from sync.store import blob_path, metadata_blob_path
@@ -369,7 +369,7 @@ class Publisher:
 
         def write(compressed: Any) -> None:
             with gzip.GzipFile(filename="", mode="wb", fileobj=compressed, mtime=0, compresslevel=GZIP_LEVEL) as zipped:
-                opened = _Counting(zipped)
+                opened = HashingWriter(zipped)
                 write_open(opened)
             opened_info.update(open_sha256=opened.sha256.hexdigest(), open_size=opened.size)
 
@@ -412,15 +412,3 @@ class Publisher:
         if removed:
             logger.info("%s: pruned %s data files", self.collection.slug, removed)
         return removed
-
-
-class _Counting:
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.sha256.update(data)
-        self.size += len(data)
-        return self.raw.write(data)

@@ -251,7 +251,7 @@ class CollectionTree:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as raw:
-                hashing = _HashingWriter(raw)
+                hashing = HashingWriter(raw)
                 write(hashing)
             os.chmod(tmp, 0o644)
             relative = f"{relative_dir}/{hashing.sha256.hexdigest()}-{suffix}"
@@ -416,7 +416,7 @@ class CollectionTree:
                 pass
 
 
-class _HashingWriter:
+class HashingWriter:
     """A file wrapper that hashes and counts what goes through it."""
 
     def __init__(self, raw: Any) -> None:
