@@ -9,7 +9,6 @@ import gzip
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
 import sqlite3
@@ -38,7 +37,7 @@ from metadata.publishing.render import (
     root_html_chunks,
     root_json_chunks,
 )
-from metadata.publishing.state import SCHEMA_VERSION, PublishState, export_primary_sqlite
+from metadata.publishing.state import SCHEMA_VERSION, PrimaryDB, PublishState, export_primary_sqlite
 from metadata.publishing.tree import REPOMD, CollectionTree, HashingWriter
 from sync.engine.names import UnsafeFilename, is_normalized_project_name, parse_filename
 from sync.filters import FilterSpec
@@ -105,23 +104,43 @@ class Publisher:
 
     def recover(self) -> None:
         """Finish a committed publish that crashed, or throw an uncommitted one away."""
-        record = self.tree.read_journal()
-        if record is not None:
-            logger.warning(
-                "%s: finishing the interrupted publish of revision %s",
-                self.collection.slug,
-                record["revision"]["number"],
-            )
-            self.tree.apply_journal(record, self._record)
+        tree = self.tree
+        legacy = tree.read_journal()  # the commit record of a version that kept it in a file
+        if legacy is not None:
+            self._log_finishing(legacy)
+            tree.apply_journal(legacy, self._record)
+            tree.finish_journal(lambda: None)
             return
-        linked = self.tree.discard_work()
-        if linked and self.tree.state_path.exists():
-            # Data files the crashed publish linked and nothing references: prune them later.
-            state = PublishState(self.tree.state_path, working_copy=False)
-            try:
+        if not tree.state_path.exists():
+            tree.discard_work()
+            return
+        try:
+            state = PublishState(tree.state_path)
+        except sqlite3.DatabaseError:
+            tree.discard_work()  # unreadable: the publish that follows starts afresh
+            return
+        try:
+            record = state.journal_get()
+            if record is not None:
+                self._log_finishing(record)
+                tree.apply_journal(record, self._record)
+                state.journal_clear()
+                tree.finish_journal(state.commit)
+                return
+            linked = tree.discard_work()
+            if linked:
+                # Data files the crashed publish linked and nothing references: prune them later.
                 state.garbage_add([path for path in linked if not state.referenced(path)], time.time())
-            finally:
-                state.close()
+                state.commit()
+        finally:
+            state.close()
+
+    def _log_finishing(self, record: dict) -> None:
+        logger.warning(
+            "%s: finishing the interrupted publish of revision %s",
+            self.collection.slug,
+            record["revision"]["number"],
+        )
 
     # -- the publish --------------------------------------------------------------------------
 
@@ -133,67 +152,96 @@ class Publisher:
         previous_repomd = tree.read_repomd()
         fresh = previous_repomd is None or not tree.state_path.exists()
         if fresh:
-            tree.next_path.unlink(missing_ok=True)
-        else:
-            shutil.copyfile(tree.state_path, tree.next_path)
+            tree.state_remove()
         try:
-            state = PublishState(tree.next_path)
+            state = PublishState(tree.state_path)
         except sqlite3.DatabaseError:
             logger.warning("%s: unreadable publish state, publishing in full", self.collection.slug)
-            tree.next_path.unlink(missing_ok=True)
-            state, fresh = PublishState(tree.next_path), True
-        spec_key = json.dumps(
-            {"filters": spec.to_dict(), "upstream": self.collection.upstream_id, "schema": SCHEMA_VERSION},
-            sort_keys=True,
-        )
-        full = self.requested_full or fresh or state.meta_get("spec") != spec_key
-        tree.reset_staging()
-        deletions: list[str] = []
-        last_serial = int(state.meta_get("last_serial") or 0)
+            tree.state_remove()
+            state, fresh = PublishState(tree.state_path), True
+        try:
+            return self._publish_in(state, spec, fresh, previous_repomd or {}, started, now, serial_now)
+        finally:
+            state.close()  # rolls back whatever was not committed
 
-        names = selectors.catalogue_names(
-            upstream_id=self.collection.upstream_id,
-            since_serial=None if full else self.collection.published_serial,
-        )
-        for chunk in _batched(names, CHUNK_NAMES):
-            last_serial = max(last_serial, max(serial for _, serial in chunk))
-            self._publish_chunk([name for name, _ in chunk], state, spec, full, deletions, now)
-        if full:
-            for chunk in _batched(state.untouched_names(), CHUNK_NAMES):
-                self._publish_chunk(chunk, state, spec, full, deletions, now, gone=True)
-            for name in tree.page_names_on_disk():
-                if not state.has_project(name):
-                    deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
+    def _publish_in(
+        self,
+        state: PublishState,
+        spec: FilterSpec,
+        fresh: bool,
+        previous_repomd: dict,
+        started: float,
+        now: float,
+        serial_now: int,
+    ) -> Any:
+        tree = self.tree
+        if state.meta_get("primary_db_marker") != PrimaryDB.marker(tree.primary_db_path) or fresh:
+            # Missing, or changed by a publish that crashed before its commit point: rebuild it
+            # from the committed state (the state's transaction has written nothing yet).
+            export_primary_sqlite(tree.state_path, tree.primary_db_path, self.collection.slug)
+        primary_db = PrimaryDB(tree.primary_db_path)
+        try:
+            spec_key = json.dumps(
+                {"filters": spec.to_dict(), "upstream": self.collection.upstream_id, "schema": SCHEMA_VERSION},
+                sort_keys=True,
+            )
+            full = self.requested_full or fresh or state.meta_get("spec") != spec_key
+            tree.reset_staging()
+            deletions: list[str] = []
+            last_serial = int(state.meta_get("last_serial") or 0)
+
+            names = selectors.catalogue_names(
+                upstream_id=self.collection.upstream_id,
+                since_serial=None if full else self.collection.published_serial,
+            )
+            for chunk in _batched(names, CHUNK_NAMES):
+                last_serial = max(last_serial, max(serial for _, serial in chunk))
+                self._publish_chunk([name for name, _ in chunk], state, primary_db, spec, full, deletions, now)
+            if full:
+                for chunk in _batched(state.untouched_names(), CHUNK_NAMES):
+                    self._publish_chunk(chunk, state, primary_db, spec, full, deletions, now, gone=True)
+                for name in tree.page_names_on_disk():
+                    if not state.has_project(name):
+                        deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
+            primary_db_marker = primary_db.commit()
+        finally:
+            primary_db.close()
 
         tree.stage_stream("simple/index.html", root_html_chunks(state.iter_projects()))
         tree.stage_stream("simple/index.json", root_json_chunks(state.iter_projects(), last_serial))
         state.meta_set("spec", spec_key)
         state.meta_set("last_serial", str(last_serial))
+        state.meta_set("primary_db_marker", primary_db_marker)
 
-        slug = self.collection.slug
-        state.commit()
-        # The two repodata files are built at once: SQLite, zlib and hashlib release the GIL.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            primary_db_future = pool.submit(self._write_primary_db)
-            primary = self._write_gzip_data("primary.json.gz", lambda out: state.write_primary_json(out, slug))
-            primary_db = primary_db_future.result()
+        previous_data = previous_repomd.get("data", {})
         unchanged = (
             not fresh
             and tree.staged == 0
             and not deletions
-            and previous_repomd.get("data", {}).get("primary", {}).get("location") == primary["location"]
-            and previous_repomd.get("data", {}).get("primary_db", {}).get("location") == primary_db["location"]
+            and state.changed == 0
+            and all(
+                previous_data.get(key, {}).get("location") == state.meta_get(key)
+                and tree.data_file_exists(state.meta_get(key) or "")
+                for key in ("primary", "primary_db")
+            )
         )
         if unchanged:
             # The tree already is what this publish would write: keep the state (its meta may
             # be newer), make no revision.
-            state.close()
-            os.replace(tree.next_path, tree.state_path)
+            state.commit()
             tree.discard_work()
             self.collection.published_serial = serial_now
             self.collection.save(update_fields=["published_serial"])
             logger.info("%s: nothing changed", self.collection.slug)
             return None
+
+        slug = self.collection.slug
+        # The two repodata files are built at once: zlib and hashlib release the GIL. primary.json
+        # reads the state's uncommitted transaction, so it is written on this thread.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            primary_db_future = pool.submit(self._write_primary_db)
+            primary = self._write_gzip_data("primary.json.gz", lambda out: state.write_primary_json(out, slug))
+            primary_db = primary_db_future.result()
 
         for key, entry in (("primary", primary), ("primary_db", primary_db)):
             old = state.meta_get(key)
@@ -201,7 +249,6 @@ class Publisher:
                 state.garbage_add([old], now)
             state.meta_set(key, entry["location"])
         counts = state.counts()
-        state.close()
 
         number = self._next_revision_number()
         # Taken at commit, once every data file is written: probes compare it with mirrors' copies.
@@ -232,9 +279,13 @@ class Publisher:
             "published_serial": serial_now,
             "delete": deletions,
         }
-        tree.write_journal(record)
+        state.journal_set(record)
+        tree.commit(state.commit)  # the commit point
         logger.info("%s: committing revision %s (%s)", self.collection.slug, number, self.stats)
-        return tree.apply_journal(record, self._record)
+        result = tree.apply_journal(record, self._record)
+        state.journal_clear()
+        tree.finish_journal(state.commit)
+        return result
 
     def _next_revision_number(self) -> int:
         numbers = self.collection.revisions.order_by("-number").values_list("number", flat=True)
@@ -244,6 +295,7 @@ class Publisher:
         self,
         names: list[str],
         state: PublishState,
+        primary_db: PrimaryDB,
         spec: FilterSpec,
         full: bool,
         deletions: list[str],
@@ -279,10 +331,12 @@ class Publisher:
                     if name in valid:  # an invalid name (from an older state) has no pages of ours
                         deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
                     state.delete_project(name, old_files, now)
+                    primary_db.delete_project(name)
                 continue
             self.tree.stage(f"simple/{name}/index.html", project_html(winner.name, published))
             self.tree.stage(f"simple/{name}/index.json", project_json(name, winner.change_serial, published))
-            state.replace_project(name, winner.name, winner.change_serial, published, old_files, now)
+            if state.replace_project(name, winner.name, winner.change_serial, published, old_files, now):
+                primary_db.replace_project(name, winner.name, winner.change_serial, published)
 
     def _publish_file(self, file: Any, old: tuple[str, str] | None, full: bool) -> PublishedFile | None:
         """Link one file (and its .metadata) into the tree unless it is there already.
@@ -377,17 +431,13 @@ class Publisher:
         return {"location": location, "sha256": sha256, "size": size, **opened_info}
 
     def _write_primary_db(self) -> dict:
-        target = self.tree.work / "primary.sqlite"
-        export_primary_sqlite(self.tree.next_path, target, self.collection.slug)
+        """primary.sqlite.gz: the committed primary DB (nobody changes it until the next publish)."""
 
         def copy(out: Any) -> None:
-            with open(target, "rb") as source:
+            with open(self.tree.primary_db_path, "rb") as source:
                 shutil.copyfileobj(source, out, 1024 * 1024)
 
-        try:
-            return self._write_gzip_data("primary.sqlite.gz", copy)
-        finally:
-            target.unlink(missing_ok=True)
+        return self._write_gzip_data("primary.sqlite.gz", copy)
 
     # -- pruning ------------------------------------------------------------------------------
 
@@ -396,7 +446,7 @@ class Publisher:
         if not self.tree.state_path.exists():
             return 0
         cutoff = time.time() - settings.PUBLISH_GRACE_SECONDS
-        state = PublishState(self.tree.state_path, working_copy=False)
+        state = PublishState(self.tree.state_path)
         removed = 0
         try:
             for path in state.garbage_due(cutoff):
@@ -407,6 +457,7 @@ class Publisher:
                     except ValueError as error:  # recorded by an older version from a hostile row
                         logger.error("%s: not pruned: %s", self.collection.slug, error)
                 state.garbage_discard([path])
+            state.commit()
         finally:
             state.close()
         if removed:

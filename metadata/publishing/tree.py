@@ -1,23 +1,24 @@
-"""The file system side of publication: one collection's tree, its work area and its journal.
+"""The file system side of publication: one collection's tree, its work area and its commit protocol.
 
 Layout (MIRROR_ROOT must hold the store, pub/ and publish-work/ on ONE file system, so that
 packages are hardlinks and every switch is a rename):
 
     pub/<slug>/...                      the published tree (see docs/publishing.md)
     publish-work/<slug>/lock            serializes publishes of one collection
-    publish-work/<slug>/state.sqlite    what the tree holds (metadata.publishing.state)
-    publish-work/<slug>/next.sqlite     the working copy of a publish in progress
+    publish-work/<slug>/state.sqlite    what the tree holds (metadata.publishing.state), and the
+                                        journal row: the commit record of a publish
+    publish-work/<slug>/primary.sqlite  the content of the current primary.sqlite.gz, kept up to date
     publish-work/<slug>/staging/        new index pages and repomd.json (flat names, see _flat)
     publish-work/<slug>/intent.log      data files linked by the publish in progress
-    publish-work/<slug>/journal.json    the commit record: present = the revision is decided
 
-A publish first puts data files (packages, .metadata, repodata) in the tree under content-addressed
-names, stages the changed pages, flushes all of it to the disk, then writes the journal (the commit
-point, itself fsynced) and applies it: project pages renamed into place, then the root pages, then
-removed pages unlinked, the Revision row written, repomd.json renamed last, the state replaced, all
-of it flushed again before the journal goes. Before the journal exists a crash (or a power loss)
-leaves the previous revision whole and the next publish throws the staging away; after, the next
-publish finishes applying it.
+A publish changes the state in one SQLite transaction, puts data files (packages, .metadata,
+repodata) in the tree under content-addressed names, stages the changed pages, flushes all of it to
+the disk, then commits the state's transaction with the journal row in it: the commit point (SQLite's
+COMMIT is atomic and durable). Then it applies the journal: project pages renamed into place, then
+the root pages, then removed pages unlinked, the Revision row written, repomd.json renamed last, all
+of it flushed again before the journal row is deleted. Before the commit a crash (or a power loss)
+leaves the previous revision whole, the state rolls back, and the next publish throws the staging
+away; after, the next publish finishes applying it.
 
 Every path below the tree comes from the catalogue in the end, so each one is checked to stay inside
 the tree (CollectionTree.path) even though the publisher validates names and hashes first.
@@ -115,8 +116,9 @@ class CollectionTree:
         self.work = work_root() / slug
         self.staging = self.work / "staging"
         self.state_path = self.work / "state.sqlite"
-        self.next_path = self.work / "next.sqlite"
-        self.journal_path = self.work / "journal.json"
+        self.primary_db_path = self.work / "primary.sqlite"
+        self.next_path = self.work / "next.sqlite"  # the working copy of versions before the journal row
+        self.journal_path = self.work / "journal.json"  # the commit record of those versions
         self.intent_path = self.work / "intent.log"
         self._dirs: set[str] = set()
         self._intent: Any = None
@@ -311,26 +313,40 @@ class CollectionTree:
 
     # -- commit -------------------------------------------------------------------------------
 
-    def write_journal(self, record: dict) -> None:
-        """The commit point: after this rename the revision is decided.
+    def state_remove(self) -> None:
+        """Forget the state and the primary DB (a fresh publish rebuilds both)."""
+        for path in (self.state_path, self.primary_db_path):
+            path.unlink(missing_ok=True)
+            path.with_name(path.name + "-journal").unlink(missing_ok=True)
 
-        Everything the revision needs (data files, links, staged pages, the new state) is flushed
-        to the disk first, and the journal before its rename: after a power loss the journal never
-        exists without what it refers to.
+    def data_file_exists(self, relative: str) -> bool:
+        try:
+            return bool(relative) and self.path(relative).is_file()
+        except ValueError:
+            return False
+
+    def commit(self, commit_state: Callable[[], None]) -> None:
+        """The commit point: `commit_state` commits the state's transaction with the journal row in it.
+
+        Everything the revision needs (data files, links, staged pages) is flushed to the disk
+        first: after a power loss the journal row never exists without what it refers to.
         """
         if self._intent is not None:
             self._intent.close()
             self._intent = None
         sync_filesystem(self.work)
-        tmp = self.work / "journal.json.tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, indent=1, sort_keys=True))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.journal_path)
-        fsync_path(self.work)
+        commit_state()
+
+    def finish_journal(self, clear: Callable[[], None]) -> None:
+        """After apply_journal: flush the switch to the disk, then `clear` the journal (row)."""
+        sync_filesystem(self.work)
+        clear()
+        self.journal_path.unlink(missing_ok=True)
+        self.intent_path.unlink(missing_ok=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
 
     def read_journal(self) -> dict | None:
+        """The journal file of an older version's crashed publish (None: there is none)."""
         try:
             return json.loads(self.journal_path.read_text())
         except FileNotFoundError:
@@ -338,6 +354,8 @@ class CollectionTree:
 
     def apply_journal(self, record: dict, record_revision: Callable[[dict], Any]) -> Any:
         """Switch the tree to the journal's revision; idempotent, so a crash here is finished later.
+
+        finish_journal follows, once this returns.
 
         Order, so that a reader never follows a link to a page that is not there yet: project pages,
         then the root pages, then removed pages go; then the Revision row (so that a probe never
@@ -375,13 +393,9 @@ class CollectionTree:
             fsync_path(repomd_staged)
             self._replace_page(repomd_staged, self.root / REPOMD)
             fsync_path(self.root / "repodata")
-        if self.next_path.exists():
+        if self.next_path.exists():  # left by an older version: its state copy
             os.replace(self.next_path, self.state_path)
-        # The switch is on the disk before the journal that could redo it goes.
-        sync_filesystem(self.work)
-        self.journal_path.unlink(missing_ok=True)
-        self.intent_path.unlink(missing_ok=True)
-        shutil.rmtree(self.staging, ignore_errors=True)
+            self.primary_db_path.unlink(missing_ok=True)  # rebuilt from that state
         return result
 
     def _replace_page(self, source: Path, target: Path) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from metadata.models import Revision
-from metadata.publishing import publisher as publisher_module
+from metadata.publishing import tree as tree_module
 from metadata.publishing.publisher import Publisher
 from metadata.publishing.state import PublishState
 from metadata.publishing.tree import REPOMD, CollectionTree
@@ -54,9 +56,10 @@ def index_view(root: Path) -> dict[str, bytes]:
         (CollectionTree, "link_data_file", 2),  # while linking packages
         (CollectionTree, "stage", 3),  # while staging project pages
         (CollectionTree, "stage_stream", 2),  # while staging the root pages
-        (publisher_module, "export_primary_sqlite", 1),  # while writing primary.sqlite
+        (Publisher, "_write_primary_db", 1),  # while writing primary.sqlite.gz (its DB is committed)
         (PublishState, "write_primary_json", 1),  # while writing primary.json
-        (CollectionTree, "write_journal", 1),  # just before the commit point
+        (PublishState, "journal_set", 1),  # just before the commit point
+        (tree_module, "sync_filesystem", 1),  # the flush before the commit point
     ],
 )
 def test_crash_before_commit_leaves_previous_revision_whole(
@@ -87,6 +90,23 @@ def test_crash_before_commit_leaves_previous_revision_whole(
     assert (root / "simple" / "brand-new" / "index.json").exists()
     work = CollectionTree("full")
     assert not work.staging.exists() and not work.journal_path.exists() and not work.next_path.exists()
+    # primary.sqlite may have been committed before the crash: it was rebuilt from the state.
+    from_json, from_db = repodata_names(root)
+    assert from_json == from_db == {path.name for path in (root / "simple").iterdir() if path.is_dir()}
+    assert "numbers" not in from_db and "brand-new" in from_db
+
+
+def repodata_names(root: Path) -> tuple[set[str], set[str]]:
+    """Project names in the published primary.json and primary.sqlite."""
+    data = json.loads((root / REPOMD).read_bytes())["data"]
+    primary = json.loads(gzip.decompress((root / data["primary"]["location"]).read_bytes()))
+    database = root.parent / "check.sqlite"
+    database.write_bytes(gzip.decompress((root / data["primary_db"]["location"]).read_bytes()))
+    db = sqlite3.connect(database)
+    try:
+        return {p["name"] for p in primary["projects"]}, {row[0] for row in db.execute("SELECT name FROM projects")}
+    finally:
+        db.close()
 
 
 def test_crash_after_commit_is_finished_by_the_next_publish(base_catalogue, full_collection, mirror_root, monkeypatch):
@@ -133,7 +153,7 @@ def test_data_files_of_a_crashed_publish_are_pruned(catalogue, full_collection, 
     collection_publish(collection=full_collection)
     orphan = catalogue.add(SamplePackage("b", "1.0"))
     with monkeypatch.context() as patch:
-        crash_on_call(patch, CollectionTree, "write_journal", 1)
+        crash_on_call(patch, PublishState, "journal_set", 1)
         with pytest.raises(Crash):
             collection_publish(collection=full_collection)
     folder = mirror_root / "pub/full/packages" / orphan.sha256[:2] / orphan.sha256[2:4] / orphan.sha256
@@ -142,3 +162,18 @@ def test_data_files_of_a_crashed_publish_are_pruned(catalogue, full_collection, 
     settings.PUBLISH_GRACE_SECONDS = 0
     Publisher(full_collection, full=False, record_revision=lambda *a: None).run()
     assert not folder.exists()
+
+
+def test_primary_db_of_a_crashed_publish_is_rebuilt(base_catalogue, full_collection, mirror_root, monkeypatch):
+    collection_publish(collection=full_collection)
+    base_catalogue.add(SamplePackage("ghost", "1.0"))
+    with monkeypatch.context() as patch:
+        # primary.sqlite holds "ghost" (committed), the state does not (rolled back).
+        crash_on_call(patch, Publisher, "_write_primary_db", 1)
+        with pytest.raises(Crash):
+            collection_publish(collection=full_collection)
+    base_catalogue.remove_project("ghost")
+    base_catalogue.add(SamplePackage("greeter", "0.4.0"))
+    collection_publish(collection=full_collection)
+    from_json, from_db = repodata_names(mirror_root / "pub" / "full")
+    assert "ghost" not in from_db and from_json == from_db

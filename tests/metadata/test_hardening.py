@@ -24,6 +24,7 @@ from metadata.publishing import core_metadata
 from metadata.publishing import tree as tree_module
 from metadata.publishing.publisher import Publisher
 from metadata.publishing.render import PublishedFile, project_html, root_html_chunks
+from metadata.publishing.state import PublishState
 from metadata.publishing.tree import REPOMD, CollectionTree, _flat, _unflat
 from metadata.services import collection_publish
 from sync.models import File, Project
@@ -226,7 +227,9 @@ def test_a_revision_is_on_disk_before_its_journal_and_repomd(base_catalogue, ful
     base_catalogue.add(SamplePackage("greeter", "0.4.0"))
     base_catalogue.add(SamplePackage("zeta", "1.0"))
     events: list[tuple[str, str]] = []
-    real_fsync, real_replace, real_unlink = os.fsync, os.replace, os.unlink
+    real_fsync, real_replace = os.fsync, os.replace
+    real_set, real_clear = PublishState.journal_set, PublishState.journal_clear
+    real_commit = PublishState.commit
 
     def fsync(fd):
         events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
@@ -236,36 +239,50 @@ def test_a_revision_is_on_disk_before_its_journal_and_repomd(base_catalogue, ful
         events.append(("replace", str(dst)))
         return real_replace(src, dst, **kwargs)
 
-    def unlink(path, **kwargs):
-        events.append(("unlink", str(path)))
-        return real_unlink(path, **kwargs)
-
     def sync_filesystem(path):
         events.append(("syncfs", str(path)))
 
+    def journal_set(self, record):
+        events.append(("journal_set", ""))
+        return real_set(self, record)
+
+    def journal_clear(self):
+        events.append(("journal_clear", ""))
+        return real_clear(self)
+
+    def commit(self):
+        # The state is opened with a durable journal: its COMMIT is the commit point.
+        assert self.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert self.conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        events.append(("commit", ""))
+        return real_commit(self)
+
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    monkeypatch.setattr(os, "unlink", unlink)
     monkeypatch.setattr(tree_module, "sync_filesystem", sync_filesystem)
+    monkeypatch.setattr(PublishState, "journal_set", journal_set)
+    monkeypatch.setattr(PublishState, "journal_clear", journal_clear)
+    monkeypatch.setattr(PublishState, "commit", commit)
     collection_publish(collection=full_collection)
 
     tree = CollectionTree("full")
 
-    def first(kind: str, path: Path | str) -> int:
-        return events.index((kind, str(path)))
+    def first(kind: str, path: Path | str = "", start: int = 0) -> int:
+        return events.index((kind, str(path)), start)
 
-    journal = first("replace", tree.journal_path)
-    # Every data file, staged page and the new state reach the disk before the commit point...
-    assert any(kind == "syncfs" for kind, _ in events[:journal])
-    # ...and the journal itself before its rename, its folder after.
-    assert first("fsync", tree.work / "journal.json.tmp") < journal < first("fsync", tree.work)
+    # The journal row is committed with the state (the commit point), and every data file and
+    # staged page reaches the disk before that commit...
+    commit_point = first("commit", "", first("journal_set"))
+    assert any(kind == "syncfs" for kind, _ in events[first("journal_set") : commit_point])
+    assert not any(kind == "replace" and "/simple/" in path for kind, path in events[:commit_point])
     # repomd.json: its bytes before the rename, the folder after.
     repomd = first("replace", tree.root / REPOMD)
     staged_repomd = tree.staging / _flat(REPOMD)
-    assert first("fsync", staged_repomd) < repomd < first("fsync", tree.root / "repodata")
-    # The switched pages are on disk before the journal that could redo them goes.
+    assert commit_point < first("fsync", staged_repomd) < repomd < first("fsync", tree.root / "repodata")
+    # The switched pages are on disk before the journal row that could redo them goes.
     last_page = max(i for i, (kind, path) in enumerate(events) if kind == "replace" and "/simple/" in path)
-    journal_gone = first("unlink", tree.journal_path)
+    journal_gone = first("commit", "", first("journal_clear"))
+    assert commit_point < last_page < journal_gone
     assert any(kind == "syncfs" for kind, _ in events[last_page:journal_gone])
 
 

@@ -288,8 +288,56 @@ def test_incremental_equals_full_and_full_is_deterministic(
     fresh = tree_snapshot(tree(settings.MIRROR_ROOT))
     assert {k: v for k, v in fresh.items() if k.startswith("simple/")} == pages
     fresh_repomd = json.loads(fresh["repodata/repomd.json"])
-    for key in ("primary", "primary_db"):
-        assert fresh_repomd["data"][key] == incremental_repomd["data"][key]
+    assert fresh_repomd["data"]["primary"] == incremental_repomd["data"]["primary"]
+    # primary.sqlite is changed in place by incremental publishes: the same rows, not the same bytes.
+    assert primary_db_content(fresh_repomd, tree(settings.MIRROR_ROOT)) == primary_db_content(
+        incremental_repomd, tree(mirror_root)
+    )
+
+
+def primary_db_content(repomd: dict, root: Path) -> tuple[list, list]:
+    """The rows of a published primary.sqlite, without its ids."""
+    database = root.parent / "primary-content.sqlite"
+    database.write_bytes(gzip.decompress((root / repomd["data"]["primary_db"]["location"]).read_bytes()))
+    db = sqlite3.connect(database)
+    try:
+        projects = db.execute("SELECT name, display_name, last_serial FROM projects ORDER BY name").fetchall()
+        files = db.execute(
+            "SELECT p.name, f.filename, f.version, f.package_type, f.sha256, f.size, f.upload_time,"
+            " f.requires_python, f.yanked, f.yanked_reason, f.core_metadata_sha256, f.location"
+            " FROM files f JOIN projects p ON p.id = f.project_id ORDER BY p.name, f.filename"
+        ).fetchall()
+        return projects, files
+    finally:
+        db.close()
+        database.unlink()
+
+
+def test_primary_db_is_changed_in_place_and_matches_the_catalogue(base_catalogue, full_collection, mirror_root):
+    collection_publish(collection=full_collection)
+    root = tree(mirror_root)
+    base_catalogue.add(SamplePackage("greeter", "0.4.0"))
+    base_catalogue.remove_project("numbers")
+    base_catalogue.add(SamplePackage("aardvark", "1.0"))
+    collection_publish(collection=full_collection)
+    repomd, primary, db = read_repodata(root)
+    ids = dict(db.execute("SELECT name, id FROM projects"))
+    assert ids["aardvark"] > ids["greeter"]  # added later: the next id, not its place by name
+    from_json = [
+        (p["name"], p["display_name"], p["last_serial"], [f["filename"] for f in p["files"]])
+        for p in primary["projects"]
+    ]
+    from_db = [
+        (name, display, serial, [row[0] for row in db.execute(
+            "SELECT filename FROM files WHERE project_id = ? ORDER BY filename", (pid,))])
+        for name, display, serial, pid in db.execute(
+            "SELECT name, display_name, last_serial, id FROM projects ORDER BY name")
+    ]  # fmt: skip
+    assert from_db == [(n, d, s, sorted(f)) for n, d, s, f in from_json]
+    assert "numbers" not in ids
+    # No stale rows in free pages of the published file (secure_delete).
+    raw = gzip.decompress((root / repomd["data"]["primary_db"]["location"]).read_bytes())
+    assert b"numbers-" not in raw
 
 
 def test_tombstones_and_lost_files_leave_the_tree(base_catalogue, full_collection, mirror_root):
