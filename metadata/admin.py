@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from metadata.forms import CollectionForm
+from metadata.forms import FILTER_FIELDS, CollectionForm
 from metadata.models import Collection, Revision
 
 
@@ -34,16 +34,7 @@ class CollectionAdmin(admin.ModelAdmin):
         (
             "Filters (empty = no restriction)",
             {
-                "fields": (
-                    "include_projects",
-                    "exclude_projects",
-                    "package_types",
-                    "platform_tags",
-                    "python_versions",
-                    "include_prereleases",
-                    "latest_versions",
-                    "max_file_size",
-                ),
+                "fields": FILTER_FIELDS,
                 "description": 'JSON lists, e.g. ["django*", "requests"]. Changing filters makes the next'
                 " publish of this collection a full one.",
             },
