@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import tempfile
@@ -135,8 +134,3 @@ def core_metadata_path(sha256: str, filename: str) -> Path | None:
     if cached.exists():
         return cached
     return core_metadata_extract(sha256, filename)
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a small file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()

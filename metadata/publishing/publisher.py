@@ -26,7 +26,6 @@ from metadata.models import Collection
 from metadata.publishing.core_metadata import (
     core_metadata_extract,
     core_metadata_path,
-    file_sha256,
     metadata_tmp_clean,
 )
 from metadata.publishing.render import (
@@ -41,7 +40,7 @@ from metadata.publishing.state import SCHEMA_VERSION, PrimaryDB, PublishState, e
 from metadata.publishing.tree import REPOMD, CollectionTree, HashingWriter
 from sync.engine.names import UnsafeFilename, is_normalized_project_name, parse_filename
 from sync.filters import FilterSpec
-from sync.store import blob_path, metadata_blob_path
+from sync.store import blob_path, file_sha256, metadata_blob_path
 
 logger = logging.getLogger(__name__)
 

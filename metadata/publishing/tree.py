@@ -47,6 +47,8 @@ from urllib.parse import quote, unquote
 
 from django.conf import settings
 
+from sync.store import file_sha256, fsync_path
+
 logger = logging.getLogger(__name__)
 
 REPOMD = "repodata/repomd.json"
@@ -86,15 +88,6 @@ def sync_filesystem(path: Path) -> None:
         if _SYNCFS(fd) != 0:
             error = ctypes.get_errno()
             raise OSError(error, f"syncfs({path}): {os.strerror(error)}")
-    finally:
-        os.close(fd)
-
-
-def fsync_path(path: Path) -> None:
-    """fsync one file or folder by path (a folder after a rename in it, a file before its rename)."""
-    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
-    try:
-        os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -305,7 +298,7 @@ class CollectionTree:
                 digest.update(chunk)
                 handle.write(chunk)
         current = self.path(relative)
-        if current.exists() and _file_digest(current) == digest.hexdigest():
+        if current.exists() and file_sha256(current) == digest.hexdigest():
             target.unlink()
             return False
         self.staged += 1
@@ -392,7 +385,7 @@ class CollectionTree:
         if repomd_staged.exists():
             fsync_path(repomd_staged)
             self._replace_page(repomd_staged, self.root / REPOMD)
-            fsync_path(self.root / "repodata")
+            fsync_path(self.root / "repodata", directory=True)
         if self.next_path.exists():  # left by an older version: its state copy
             os.replace(self.next_path, self.state_path)
             self.primary_db_path.unlink(missing_ok=True)  # rebuilt from that state
@@ -455,8 +448,3 @@ def _flat(relative: str) -> str:
 
 def _unflat(flat_name: str) -> str:
     return unquote(flat_name.replace("+", "/"))
-
-
-def _file_digest(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()

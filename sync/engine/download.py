@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sync.engine.archive import BadArchive, archive_check
 from sync.engine.http import Client, FetchError, retrying
-from sync.store import blob_path
+from sync.store import blob_path, fsync_path
 
 CHUNK_BYTES = 1024 * 1024
 _buffers = threading.local()
@@ -210,19 +210,11 @@ def store_blob(tmp_path: Path, sha256: str, size: int, *, replace: bool = False,
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(tmp_path, 0o644)
     if durable:
-        _fsync(tmp_path, os.O_RDONLY)
+        fsync_path(tmp_path)
     os.replace(tmp_path, target)
     if durable:
-        _fsync(directory, os.O_RDONLY | os.O_DIRECTORY)
+        fsync_path(directory, directory=True)
         if created:  # the new <aa>/<bb> entries themselves
-            _fsync(directory.parent, os.O_RDONLY | os.O_DIRECTORY)
-            _fsync(directory.parent.parent, os.O_RDONLY | os.O_DIRECTORY)
+            fsync_path(directory.parent, directory=True)
+            fsync_path(directory.parent.parent, directory=True)
     return target
-
-
-def _fsync(path: Path, flags: int) -> None:
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
