@@ -12,11 +12,11 @@ def host_recipients(host: Host) -> list[str]:
     """The site's contact address, its owner and its co-admins, each once, in that order."""
     site = host.site
     addresses = [site.contact_email, site.owner.email, *(user.email for user in site.admins.all())]
-    seen: dict[str, None] = {}
+    unique: dict[str, str] = {}
     for address in addresses:
-        if address and address.lower() not in {key.lower() for key in seen}:
-            seen[address] = None
-    return list(seen)
+        if address:
+            unique.setdefault(address.lower(), address)
+    return list(unique.values())
 
 
 def host_operators_notify(*, host: Host, subject: str, body: str) -> int:
