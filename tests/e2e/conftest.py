@@ -25,3 +25,30 @@ def browser(chromium_paths, tmp_path):
     driver.implicitly_wait(2)
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def screenshot(browser, request):
+    """Save what the browser shows as var/screenshots/<test>/<NN>-<name>.png (ignored by git); returns the path.
+
+    The saved pictures are what users see: look at them after a run.
+    """
+    from pathlib import Path
+
+    from django.conf import settings
+
+    folder = Path(settings.BASE_DIR) / "var" / "screenshots" / request.node.name.replace("/", "_")
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 1000))
+
+    def take(name: str, *, width: int | None = None) -> Path:
+        if width is not None:
+            browser.set_window_size(width, 900)
+        height = browser.execute_script("return Math.min(document.documentElement.scrollHeight, 6000)")
+        browser.set_window_size(width or browser.get_window_size()["width"], max(int(height), 600))
+        path = folder / f"{next(counter):02d}-{name}.png"
+        browser.save_screenshot(str(path))
+        browser.set_window_size(1280, 900)
+        return path
+
+    return take
