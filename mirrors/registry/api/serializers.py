@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -128,16 +129,16 @@ class HostURLSerializer(serializers.ModelSerializer):
     def validate(self, attrs: dict) -> dict:
         host = attrs.get("host") or self.instance.host
         collection = attrs.get("collection") or self.instance.collection
-        checked = url_check(attrs.get("url") or self.instance.url, host_name=host.name)
         try:
+            checked = url_check(attrs.get("url") or self.instance.url, host_name=host.name)
             url_unique_check(
                 host_id=host.pk,
                 collection_id=collection.pk,
                 scheme=checked.scheme,
                 exclude_id=self.instance.pk if self.instance else None,
             )
-        except Exception as exc:  # a Django ValidationError; named for its field
-            raise serializers.ValidationError({"url": list(getattr(exc, "messages", [str(exc)]))}) from None
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"url": exc.messages}) from None
         attrs.update(host=host, collection=collection, url=checked.url)
         return attrs
 

@@ -49,3 +49,30 @@ def on_commit(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return run
+
+
+@pytest.fixture
+def loopback_names(monkeypatch):
+    """Names under example.org resolve to 127.0.0.1, which the guard treats as public; other names fail.
+
+    So proof of control runs with PROBE_ALLOW_PRIVATE off while all traffic stays on this machine.
+    """
+    from core.net import guard
+
+    real_allowed = guard.address_allowed
+    answers = {"inside.example.org": ["10.0.0.5"]}
+
+    def fake_resolve(host, port, family=0):
+        if host in answers:
+            return list(answers[host])
+        if host.endswith(".example.org"):
+            return ["127.0.0.1"]
+        raise guard.FetchFailed(f"could not resolve {host}: no such name")
+
+    monkeypatch.setattr(guard, "resolve", fake_resolve)
+    monkeypatch.setattr(
+        guard,
+        "address_allowed",
+        lambda address, *, allow_private: address == "127.0.0.1" or real_allowed(address, allow_private=allow_private),
+    )
+    return answers
