@@ -24,8 +24,10 @@ from mirrors.registry.views.common import my_host, my_site, run_service
 def my_sites(request: HttpRequest) -> HttpResponse:
     """The dashboard: my sites and hosts, each with its state and what to do next."""
     sites = list(selectors.dashboard_sites(request.user))
-    rows = {host.pk: selectors.host_next_step(host) for site in sites for host in site.hosts.all()}
-    return render(request, "mirrors/registry/dashboard.html", {"sites": sites, "next_steps": rows})
+    for site in sites:
+        for host in site.hosts.all():
+            host.next_step = selectors.host_next_step(host)
+    return render(request, "mirrors/registry/dashboard.html", {"sites": sites})
 
 
 @login_required
@@ -47,10 +49,11 @@ def site_create(request: HttpRequest) -> HttpResponse:
 def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
     site = my_site(request, site_id)
     hosts = list(site.hosts.prefetch_related("urls__collection"))
+    for host in hosts:
+        host.next_step = selectors.host_next_step(host)
     context = {
         "site": site,
         "hosts": hosts,
-        "next_steps": {host.pk: selectors.host_next_step(host) for host in hosts},
         "invite_form": InviteForm(),
         "invitations": site.invitations.filter(accepted_at__isnull=True).order_by("-created_at"),
         "is_owner": site.owner_id == request.user.pk or request.user.is_staff,
