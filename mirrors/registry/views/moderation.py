@@ -26,6 +26,8 @@ def moderation(request: HttpRequest) -> HttpResponse:
     if state not in HostState.values:
         state = HostState.PENDING
     hosts = list(selectors.moderation_queue(state=state))
+    for host in hosts:
+        host.trail = selectors.audit_trail(host, limit=5)
     tabs = [(value, label) for value, label in HostState.choices]
     return render(request, "mirrors/registry/moderation.html", {"hosts": hosts, "state": state, "tabs": tabs})
 
