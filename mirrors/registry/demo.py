@@ -32,7 +32,7 @@ DEMO_SITES = {
     "Example University Mirrors": [
         DemoHost("pypi.mirror.example.edu", "DE", "pending"),
         DemoHost("fr.mirror.example.edu", "FR", "rejected", reason="The host name belongs to another organisation."),
-        DemoHost("us.mirror.example.edu", "US", "disabled", reason="Served a stale tree for a week; tell us once fixed."),
+        DemoHost("us.mirror.example.edu", "US", "disabled", reason="Served a stale tree for a week."),
     ],
     "Example Research Network": [
         DemoHost(
