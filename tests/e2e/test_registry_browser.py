@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from core.net import guard
+from metadata.models import Collection
 from mirrors.models import Host
 from tests.fake_http import serve
 
@@ -72,6 +73,8 @@ def test_an_operator_registers_a_mirror_and_an_admin_approves_it(
     users = get_user_model().objects
     users.create_superuser("moderator", "moderator@example.org", "moderator-pass-1234")
     users.create_user("stranger", "stranger@example.org", "stranger-pass-1234")
+    # Transactional tests before this one may have flushed the migration's collection.
+    Collection.objects.get_or_create(slug="full", defaults={"title": "Full"})
 
     # Sign up, confirm by the emailed link, log in.
     browser.get(base + "/")

@@ -277,3 +277,15 @@ def test_every_form_page_carries_a_csrf_token(team):
         assert html.count("<form") == html.count("csrfmiddlewaretoken"), page
     admin_html = client_for(team, "admin").get("/moderation/").content.decode()
     assert admin_html.count("<form") == admin_html.count("csrfmiddlewaretoken")
+
+
+@pytest.mark.parametrize(
+    "model", ["site", "siteinvitation", "host", "hosturl", "netblock", "hostcountry", "hostpeerasn"]
+)
+def test_the_django_admin_lists_and_searches_every_registry_model(team, model):
+    SiteInvitationFactory(site=team.site)
+    admin = client_for(team, "admin")
+    assert admin.get(f"/admin/mirrors/{model}/").status_code == 200
+    assert admin.get(f"/admin/mirrors/{model}/?q=example").status_code == 200
+    assert admin.get(f"/admin/mirrors/{model}/add/").status_code == 200
+    assert admin.get(f"/admin/mirrors/host/{team.host.pk}/change/").status_code == 200
