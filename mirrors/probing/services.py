@@ -152,7 +152,8 @@ def _results_create(
     )
 
 
-def _apply(url: HostURL, verdict: Verdict, *, now: datetime) -> None:
+def hosturl_probe_fields_set(*, url: HostURL, verdict: Verdict, now: datetime) -> None:
+    """Copy a verdict into the URL's latest-probe fields (not saved)."""
     url.probe_state = verdict.state
     url.probe_reason = verdict.reason
     url.probe_revision = verdict.revision
@@ -182,7 +183,7 @@ PROBE_FIELDS = [
 
 def hosturl_good_result_apply(*, url: HostURL, verdict: Verdict, now: datetime) -> bool:
     """A current or behind result: the URL's latest state, failures reset, switched back on. True if re-enabled."""
-    _apply(url, verdict, now=now)
+    hosturl_probe_fields_set(url=url, verdict=verdict, now=now)
     url.consecutive_failures = 0
     reenabled = url.auto_disabled
     if reenabled:
@@ -204,7 +205,7 @@ def hosturl_good_result_apply(*, url: HostURL, verdict: Verdict, now: datetime) 
 
 def hosturl_failed_result_apply(*, url: HostURL, verdict: Verdict, now: datetime) -> bool:
     """A failed result in a run that counts: failures + 1, switched off after PROBE_DISABLE_AFTER. True if so."""
-    _apply(url, verdict, now=now)
+    hosturl_probe_fields_set(url=url, verdict=verdict, now=now)
     url.consecutive_failures += 1
     disable = url.consecutive_failures >= settings.PROBE_DISABLE_AFTER and not url.auto_disabled
     if disable:
