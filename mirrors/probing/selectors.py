@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
@@ -82,7 +82,7 @@ def collection_propagation(
 ) -> list[PropagationCurve]:
     """How fast recent revisions reached the mirrors: a URL has revision r from its first probe at r or later.
 
-    Counted over the collection's probed URLs (public hosts only unless public_only is False), each URL once
+    Counted over the collection's probed URLs (approved public hosts only unless public_only is False), each URL once
     however many address families it was probed over.
     """
     recent = list(Revision.objects.filter(collection=collection).order_by("-number")[:revisions])
@@ -90,7 +90,7 @@ def collection_propagation(
         return []
     urls = probed_urls().filter(collection=collection)
     if public_only:
-        urls = urls.filter(host__private=False)
+        urls = urls.filter(host__private=False, host__state=HostState.APPROVED)
     url_ids = list(urls.values_list("id", flat=True))
     if not url_ids:
         return []
@@ -116,11 +116,3 @@ def collection_propagation(
             points.append((horizon, points[-1][1]))
         curves.append(PropagationCurve(revision.number, revision.timestamp, tuple(points), len(url_ids)))
     return curves
-
-
-def history_before(cutoff: datetime) -> QuerySet[ProbeResult]:
-    return ProbeResult.objects.filter(checked_at__lt=cutoff)
-
-
-def recent(days: int, now: datetime) -> datetime:
-    return now - timedelta(days=days)
