@@ -11,6 +11,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from mirrors.probing.demo import demo_network_ensure
+
 DEMO_ACCOUNTS = (
     # username, email, is_staff/superuser
     ("admin", "admin@mirrors.example", True),
@@ -91,4 +93,7 @@ def demo_seed(log: Callable[[str], None]) -> DemoResult:
     """Seed the demo network; safe to run any number of times."""
     result = DemoResult(new_passwords=demo_accounts_ensure())
     demo_upstream_ensure(log)
+    demo_network_ensure(
+        log, var_dir=settings.VAR_DIR, mirror_root=settings.MIRROR_ROOT, upstream_name=DEMO_UPSTREAM_NAME
+    )
     return result
