@@ -122,7 +122,7 @@ PROBE_MAX_BYTES = env_int(ENV, "PROBE_MAX_BYTES", 1024 * 1024, minimum=1024)  # 
 PROBE_SAMPLE_FILES = env_int(ENV, "PROBE_SAMPLE_FILES", 3, minimum=0)  # files hashed per probe
 PROBE_SAMPLE_MAX_BYTES = env_int(ENV, "PROBE_SAMPLE_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
 PROBE_PER_HOST = env_int(ENV, "PROBE_PER_HOST", 2, minimum=1)  # probes of one host at a time
-PROBE_WORKERS = env_int(ENV, "PROBE_WORKERS", 64, minimum=1)  # probes at a time in all
+PROBE_WORKERS = env_int(ENV, "PROBE_WORKERS", 128, minimum=1)  # probes at a time in all
 PROBE_DISABLE_AFTER = env_int(ENV, "PROBE_DISABLE_AFTER", 3, minimum=1)  # consecutive failures
 PROBE_HISTORY_DAYS = env_int(ENV, "PROBE_HISTORY_DAYS", 30, minimum=1)
 # A run in which more than this share of probes fail (of at least PROBE_VOID_MIN_URLS) is void.
