@@ -94,11 +94,16 @@ def _axes(frame: Frame, y_ticks: Sequence[tuple[float, str]], x_ticks: Sequence[
 
 
 def lag_chart(points: Sequence[LagPoint], *, since: datetime, now: datetime, key: str = "lag") -> SafeString:
-    """Lag in time (y) against the probe time (x); failed probes are red marks along the top."""
+    """Lag in time (y) against the probe time (x); failed probes are red marks along the top.
+
+    The time axis starts at the first result (at most `since`), so a young URL's history fills the chart.
+    """
     title = "Lag over time"
     if not points:
         return _svg(key, title, "No probe results in this period.", [_empty("No probe results in this period yet")])
-    start, end = since.timestamp(), now.timestamp()
+    end = now.timestamp()
+    first = max(since.timestamp(), min(point.at.timestamp() for point in points))
+    start = max(since.timestamp(), first - max(600, (end - first) * 0.03))
     lags = [point.lag_seconds for point in points if point.lag_seconds is not None]
     top = max([*lags, 60])
     step = _nice_step(top)
@@ -150,7 +155,9 @@ def propagation_chart(curves: Sequence[PropagationCurve], *, key: str = "propaga
         return _svg(
             key, title, "No revisions or no probed mirrors yet.", [_empty("No revisions or no probed mirrors yet")]
         )
-    horizon = max(max(x for x, _ in curve.points) for curve in curves) or 3600
+    # Up to a little after the last change of any curve (where they all went flat), at least an hour.
+    settled = max(max(x for x, _ in curve.points[:-1] or curve.points) for curve in curves)
+    horizon = max(3600, int(settled * 1.2))
     frame = Frame(0, horizon, 0, 1)
     x_step = _nice_step(horizon, 6)
     x_ticks = [(value, duration_label(value) if value else "0") for value in range(0, int(horizon) + 1, int(x_step))]
@@ -161,7 +168,7 @@ def propagation_chart(curves: Sequence[PropagationCurve], *, key: str = "propaga
         css = f"chart-s{index % SERIES}"
         path, last_y = [], None
         for x_value, share in curve.points:
-            x, y = frame.x(x_value), frame.y(share)
+            x, y = frame.x(min(x_value, horizon)), frame.y(share)
             if last_y is None:
                 path.append(f"M{x:.1f},{y:.1f}")
             else:

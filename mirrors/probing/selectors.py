@@ -76,6 +76,16 @@ class PropagationCurve:
     points: tuple[tuple[int, float], ...]  # (seconds since publication, share 0..1)
     mirrors: int
 
+    @property
+    def share(self) -> float:
+        """The share of mirrors that have it now."""
+        return self.points[-1][1]
+
+    @property
+    def half_seconds(self) -> int | None:
+        """Seconds until half the mirrors had it (None: not yet)."""
+        return next((seconds for seconds, share in self.points if share >= 0.5), None)
+
 
 def collection_propagation(
     collection: Collection, *, revisions: int = 5, public_only: bool = True, now: datetime

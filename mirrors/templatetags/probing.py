@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from mirrors.probing.charts import duration_label
 
@@ -20,3 +24,13 @@ def lag_human(seconds: int | None) -> str:
 @register.filter
 def percent(share: float) -> str:
     return f"{share * 100:.0f} %"
+
+
+@register.filter
+def checked_ago(moment: datetime | None) -> str:
+    """just now, 5 minutes ago, 2 hours ago."""
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment)} ago"

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from core.net import guard
@@ -153,27 +154,27 @@ class Prober:
         return checks, (problems[0] if problems else None)
 
     def _check(self, transport: Transport, file: SampleFile) -> SampleCheck:
+        """One sampled file; reasons name the file first, then where it is (the path is long)."""
+        named = f"{PurePosixPath(file.location).name} ({file.location})"
         try:
             digest = transport.digest(file.location, max_bytes=file.size)
         except FetchError as error:
             if "more than" in error.reason:
                 return SampleCheck(
-                    file.location, False, ProbeState.CORRUPT, f"{file.location} is longer than {file.size} bytes"
+                    file.location, False, ProbeState.CORRUPT, f"{named} is longer than {file.size} bytes"
                 )
-            return SampleCheck(file.location, False, ProbeState.BROKEN, f"{file.location}: {error.reason}")
+            return SampleCheck(file.location, False, ProbeState.BROKEN, f"{named}: {error.reason}")
         if digest.missing:
-            return SampleCheck(file.location, False, ProbeState.INCOMPLETE, f"{file.location} is missing")
+            return SampleCheck(file.location, False, ProbeState.INCOMPLETE, f"{named} is missing")
         if digest.status != 200:
-            return SampleCheck(
-                file.location, False, ProbeState.BROKEN, f"{file.location} answered HTTP {digest.status}"
-            )
+            return SampleCheck(file.location, False, ProbeState.BROKEN, f"{named} answered HTTP {digest.status}")
         if digest.size != file.size or digest.sha256 != file.sha256:
             return SampleCheck(
                 file.location,
                 False,
                 ProbeState.CORRUPT,
-                f"{file.location} has the wrong bytes ({digest.size} bytes, sha256 {digest.sha256[:12]}…; "
-                f"expected {file.size} bytes, sha256 {file.sha256[:12]}…)",
+                f"{PurePosixPath(file.location).name} has the wrong bytes ({digest.size} bytes, sha256 "
+                f"{digest.sha256[:12]}…; expected {file.size} bytes, sha256 {file.sha256[:12]}…) at {file.location}",
             )
         return SampleCheck(file.location, True, ProbeState.CURRENT)
 

@@ -102,7 +102,7 @@ def test_missing_newest_file_is_incomplete(tmp_path, history, origin):
         damage=lambda mirror: (mirror / newest).unlink(),
     )  # fmt: skip
     assert outcome.state == ProbeState.INCOMPLETE
-    assert outcome.reason == f"{newest} is missing"
+    assert outcome.reason == f"{Path(newest).name} ({newest}) is missing"
     assert outcome.revisions_behind == 2
 
 

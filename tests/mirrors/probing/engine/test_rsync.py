@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 import pytest
 
 from mirrors.models import ProbeState
@@ -25,7 +27,10 @@ def test_rsync_current_behind_incomplete_and_corrupt(tmp_path, history, origin):
         newest = next(path for path in history.at(5).packages() if "demo_5-" in path)
         (mirror / newest).unlink()
         [incomplete] = prober(origin).probe(target, history.book())
-        assert incomplete.state == ProbeState.INCOMPLETE and incomplete.reason == f"{newest} is missing"
+        assert (
+            incomplete.state == ProbeState.INCOMPLETE
+            and incomplete.reason == f"{PurePosixPath(newest).name} ({newest}) is missing"
+        )
 
         (mirror / newest).write_bytes(b"x" * 10)
         [corrupt] = prober(origin).probe(target, history.book())
