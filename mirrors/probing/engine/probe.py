@@ -145,7 +145,8 @@ class Prober:
         try:
             candidates = self.planner.candidates(target.collection, repomd, fetch_primary)
         except PrimaryUnavailable as error:
-            return (), SampleCheck("", False, ProbeState.INCOMPLETE, str(error))
+            state = ProbeState.CORRUPT if error.corrupt else ProbeState.INCOMPLETE
+            return (), SampleCheck("", False, state, f"primary data: {error}")
         except FetchError as error:
             return (), SampleCheck("", False, ProbeState.BROKEN, f"primary data: {error.reason}")
         checks = tuple(self._check(transport, file) for file in candidates.pick(self.limits.sample_files, self.rng))

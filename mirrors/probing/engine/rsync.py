@@ -24,6 +24,7 @@ from mirrors.probing.engine.types import ProbeLimits
 
 RSYNC_PORT = 873
 _LISTING = re.compile(r"^(?P<mode>[-dlrwxsStT]{10})\s+(?P<size>[\d,.]+)\s+\S+\s+\S+\s+(?P<name>.+)$")
+_LOCAL_PATH = re.compile(re.escape(tempfile.gettempdir()) + r"/\S*")
 _MISSING = ("No such file or directory", "failed: No such file", "does not exist")
 
 
@@ -91,7 +92,8 @@ class RsyncTransport:
             raise FetchFailed("the rsync client is not installed on the origin") from error
 
     def _failure(self, result: subprocess.CompletedProcess[str]) -> FetchFailed:
-        text = " ".join(result.stderr.split())[:300]
+        # Findings are shown on public pages: never a path of this machine (rsync names its temp files).
+        text = _LOCAL_PATH.sub("…", " ".join(result.stderr.split()))[:300]
         if result.returncode in (30, 35):
             return FetchFailed(f"no answer from {self.url} within {self.limits.read_timeout:g} s")
         if result.returncode == 10:

@@ -31,7 +31,14 @@ POOL = 32  # candidates kept per primary, newest and random each
 
 
 class PrimaryUnavailable(Exception):
-    """The revision's primary data could not be had (message for the probe's reason)."""
+    """The revision's primary data could not be had (message for the probe's reason).
+
+    `corrupt` is True when the mirror has the file but with the wrong bytes, False when it lacks it.
+    """
+
+    def __init__(self, message: str, *, corrupt: bool = False) -> None:
+        super().__init__(message)
+        self.corrupt = corrupt
 
 
 @dataclass(frozen=True)
@@ -143,12 +150,12 @@ class SamplePlanner:
         if body is None:
             raise PrimaryUnavailable(f"{location} (the primary data its repomd.json names) is missing")
         if hashlib.sha256(body).hexdigest() != sha256:
-            raise PrimaryUnavailable(f"{location} does not have the sha256 its repomd.json gives")
+            raise PrimaryUnavailable(f"{location} does not have the sha256 its repomd.json gives", corrupt=True)
         try:
             with gzip.open(io.BytesIO(body), "rb") as stream:
                 return candidates_from(_project_lines(stream), max_bytes=self.max_bytes, rng=self.rng)
         except (OSError, EOFError, ValueError) as error:
-            raise PrimaryUnavailable(f"{location} is not readable gzip-compressed JSON") from error
+            raise PrimaryUnavailable(f"{location} is not readable gzip-compressed JSON", corrupt=True) from error
 
     def _local(self, collection: str, location: str, sha256: str) -> Path | None:
         if self.pub_root is None or ".." in location:

@@ -111,7 +111,9 @@ def test_primary_comes_from_the_mirror_when_the_origin_no_longer_has_it(tmp_path
     assert outcome.state == ProbeState.BEHIND and all(check.ok for check in outcome.samples)
     primary = next(path for path in history.at(5).files if path.endswith("primary.json.gz"))
     outcome = probe_dir(tmp_path, history, None, 5, damage=lambda mirror: (mirror / primary).unlink())
-    assert outcome.state == ProbeState.INCOMPLETE and "primary data" in outcome.reason
+    assert outcome.state == ProbeState.INCOMPLETE and outcome.reason.startswith("primary data: ")
+    outcome = probe_dir(tmp_path, history, None, 5, damage=lambda mirror: (mirror / primary).write_bytes(b"x"))
+    assert outcome.state == ProbeState.CORRUPT and "does not have the sha256" in outcome.reason
 
 
 def test_unknown_revision_and_unparsable_and_bad_status_are_broken(tmp_path, history, origin):

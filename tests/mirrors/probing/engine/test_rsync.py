@@ -65,3 +65,17 @@ def origin(tmp_path, history):
     pub = tmp_path / "pub"
     history.write_origin(pub)
     return pub
+
+
+def test_rsync_errors_never_show_a_local_path():
+    import subprocess
+    import tempfile
+
+    from mirrors.probing.engine.rsync import RsyncTransport
+
+    transport = RsyncTransport("rsync://mirror.example.org/pypi/", family=0, limits=LIMITS, deadline=0)
+    failed = subprocess.CompletedProcess(
+        [], 23, "", f'rsync: [receiver] mkstemp "{tempfile.gettempdir()}/mm-probe-x1/.repomd.json.Ab" failed\n'
+    )
+    reason = transport._failure(failed).reason
+    assert tempfile.gettempdir() not in reason and "mkstemp" in reason
