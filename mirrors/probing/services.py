@@ -246,14 +246,16 @@ class _Recorder:
     def record(self, due: selectors.DueURL, outcomes: list[ProbeOutcome]) -> None:
         now = timezone.now()
         verdict = Verdict.of(outcomes)
-        self.urls += 1
-        self.summary.counts[verdict.state] = self.summary.counts.get(verdict.state, 0) + 1
         with transaction.atomic():
+            url = HostURL.objects.select_related("host__site", "collection").filter(pk=due.id).first()
+            if url is None:
+                return  # deleted while it was probed
+            self.urls += 1
+            self.summary.counts[verdict.state] = self.summary.counts.get(verdict.state, 0) + 1
             results = _results_create(due.id, outcomes, run=self.run, now=now)
             if verdict.failed:
                 self.failed.append(_Pending(due.id, [result.pk for result in results]))
                 return
-            url = HostURL.objects.select_related("host__site", "collection").get(pk=due.id)
             if hosturl_good_result_apply(url=url, verdict=verdict, now=now):
                 self.summary.enabled.append(due.id)
 
@@ -286,7 +288,14 @@ class _Recorder:
             for r in results
         ]
         with transaction.atomic():
-            url = HostURL.objects.select_for_update().select_related("host__site", "collection").get(pk=pending.url_id)
+            url = (
+                HostURL.objects.select_for_update(of=("self",))
+                .select_related("host__site", "collection")
+                .filter(pk=pending.url_id)
+                .first()
+            )
+            if url is None or not results:
+                return
             if hosturl_failed_result_apply(url=url, verdict=Verdict.of(outcomes), now=results[0].checked_at):
                 self.summary.disabled.append(pending.url_id)
 

@@ -205,3 +205,26 @@ def test_a_verdict_over_two_families_keeps_the_family_that_answers():
         [ProbeOutcome(4, ProbeState.BROKEN, "timed out"), ProbeOutcome(6, ProbeState.BROKEN, "refused")]
     )
     assert both_broken.failed and both_broken.reason == "IPv4: timed out; IPv6: refused"
+
+
+def test_a_url_deleted_while_it_is_probed_is_skipped(probe_settings, origin, monkeypatch):
+    from mirrors.probing.engine.types import ProbeOutcome
+
+    gone = HostURLFactory(host=HostFactory(approved=True), scheme=URLScheme.HTTP, url="http://127.0.0.1:1/")
+
+    class Refused:
+        def probe(self, target, book):
+            return [ProbeOutcome(4, ProbeState.BROKEN, "connection refused")]
+
+    real_run_jobs = services.run_jobs
+
+    def delete_first(jobs, *, on_result, **options):
+        def record(item, result):
+            HostURL.objects.filter(pk=gone.pk).delete()  # an operator removes it meanwhile
+            on_result(item, result)
+
+        return real_run_jobs(jobs, on_result=record, **options)
+
+    monkeypatch.setattr(services, "run_jobs", delete_first)
+    summary = services.probes_run(prober=Refused())
+    assert summary.run.urls == 0 and not HostURL.objects.exists() and not ProbeResult.objects.exists()
