@@ -304,9 +304,7 @@ def test_who_may_read(team, path, expected):
 )
 def test_who_may_write(team, loopback_names, method, path, body, expected):
     """Each person gets fresh rows, so that one person's delete does not decide the next one's answer."""
-    from tests.factories import HostCountryFactory, HostPeerASNFactory
-
-    from tests.factories import HostFactory, SiteFactory
+    from tests.factories import HostCountryFactory, HostFactory, HostPeerASNFactory, SiteFactory
 
     before = {"disable": "approved", "enable": "disabled"}.get(path.rstrip("/").rsplit("/", 1)[-1], "pending")
     got = []
