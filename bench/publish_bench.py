@@ -57,8 +57,8 @@ def make_blobs(count: int) -> list[tuple[str, int, str]]:
     """Real tiny wheels and sdists in the store: (sha256, size, kind)."""
     import hashlib
 
+    from sync.blobstore import blob_path
     from sync.sample_packages import SamplePackage, build_package
-    from sync.store import blob_path
 
     blobs = []
     for index in range(count):

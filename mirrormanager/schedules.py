@@ -17,7 +17,7 @@ class ScheduleSpec:
 
 
 SCHEDULES: tuple[ScheduleSpec, ...] = (
-    ScheduleSpec("heartbeat", "mirrormanager.tasks.heartbeat", minutes=1),
+    ScheduleSpec("heartbeat", "core.tasks.heartbeat", minutes=1),
     ScheduleSpec("sync-all", "sync.tasks.sync_all_task", minutes=60),
     ScheduleSpec("verify-quick", "sync.tasks.verify_task", minutes=24 * 60, kwargs={"quick": True}),
     ScheduleSpec("collect-blobs", "sync.tasks.collect_task", minutes=24 * 60),

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 
+from core.fs import HashingWriter, file_sha256
 from metadata import selectors
 from metadata.models import Collection
 from metadata.publishing.core_metadata import (
@@ -37,10 +38,10 @@ from metadata.publishing.render import (
     root_json_chunks,
 )
 from metadata.publishing.state import SCHEMA_VERSION, PrimaryDB, PublishState, export_primary_sqlite
-from metadata.publishing.tree import REPOMD, CollectionTree, HashingWriter
+from metadata.publishing.tree import REPOMD, CollectionTree
+from sync.blobstore import blob_path, metadata_blob_path
 from sync.engine.names import UnsafeFilename, is_normalized_project_name, parse_filename
 from sync.filters import FilterSpec
-from sync.store import blob_path, file_sha256, metadata_blob_path
 
 logger = logging.getLogger(__name__)
 

@@ -27,8 +27,6 @@ the tree (CollectionTree.path) even though the publisher validates names and has
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import fcntl
 import hashlib
@@ -47,7 +45,7 @@ from urllib.parse import quote, unquote
 
 from django.conf import settings
 
-from sync.store import file_sha256, fsync_path
+from core.fs import HashingWriter, atomic_write, file_sha256, fsync_dir, fsync_file, sync_filesystem
 
 logger = logging.getLogger(__name__)
 
@@ -57,39 +55,6 @@ ROOT_PAGES = ("simple/index.html", "simple/index.json")
 
 class PublishBusy(RuntimeError):
     """Another publish of the same collection holds its lock."""
-
-
-def _load_syncfs() -> Callable[[int], int] | None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        syncfs = libc.syncfs
-    except (OSError, AttributeError):
-        return None
-    syncfs.argtypes = [ctypes.c_int]
-    syncfs.restype = ctypes.c_int
-    return syncfs
-
-
-_SYNCFS = _load_syncfs()
-
-
-def sync_filesystem(path: Path) -> None:
-    """Flush every dirty page and directory entry of the file system holding `path` to the disk.
-
-    One syncfs() costs less than an fsync per file and per folder, and covers what a publish
-    writes everywhere (hardlinks, .metadata extracts, repodata, staged pages, the state copy).
-    Python has no os.syncfs, so it is called through libc; os.sync() where syncfs is missing.
-    """
-    if _SYNCFS is None:
-        os.sync()
-        return
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        if _SYNCFS(fd) != 0:
-            error = ctypes.get_errno()
-            raise OSError(error, f"syncfs({path}): {os.strerror(error)}")
-    finally:
-        os.close(fd)
 
 
 def pub_root() -> Path:
@@ -229,15 +194,11 @@ class CollectionTree:
         return True
 
     def _copy_into(self, source: Path, target: Path) -> None:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".copy-")
-        os.close(fd)
-        try:
-            shutil.copyfile(source, tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        def copy(out: Any) -> None:
+            with open(source, "rb") as handle:
+                shutil.copyfileobj(handle, out, 1024 * 1024)
+
+        atomic_write(target, copy, prefix=".copy-")
 
     def write_data_stream(self, relative_dir: str, suffix: str, write: Callable[[Any], None]) -> tuple[str, str, int]:
         """Write a data file through `write(handle)`, name it <sha256>-<suffix>; (relative, sha256, size)."""
@@ -383,9 +344,9 @@ class CollectionTree:
         result = record_revision(record)
         repomd_staged = self.staging / repomd_flat
         if repomd_staged.exists():
-            fsync_path(repomd_staged)
+            fsync_file(repomd_staged)
             self._replace_page(repomd_staged, self.root / REPOMD)
-            fsync_path(self.root / "repodata", directory=True)
+            fsync_dir(self.root / "repodata")
         if self.next_path.exists():  # left by an older version: its state copy
             os.replace(self.next_path, self.state_path)
             self.primary_db_path.unlink(missing_ok=True)  # rebuilt from that state
@@ -421,23 +382,6 @@ class CollectionTree:
                 target.parent.rmdir()  # the <sha256>/ folder, once empty
             except OSError:
                 pass
-
-
-class HashingWriter:
-    """A file wrapper that hashes and counts what goes through it."""
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.sha256.update(data)
-        self.size += len(data)
-        return self.raw.write(data)
-
-    def flush(self) -> None:
-        self.raw.flush()
 
 
 def _flat(relative: str) -> str:

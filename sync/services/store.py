@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from sync.blobstore import SHA256_RE, StoreBusy, blob_path, store_lock, store_root, store_tmp_clean, store_tmp_dir
 from sync.engine.download import DownloadJob, download_to_store
 from sync.engine.http import Client
 from sync.models import File, Project, SyncRun
@@ -23,7 +24,6 @@ from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
 from sync.services.runs import runs_fail_stale
 from sync.services.syncing import MAX_RECORDED_FAILURES, client_limits
-from sync.store import SHA256_RE, StoreBusy, blob_path, store_lock, store_root, store_tmp_clean, store_tmp_dir
 
 logger = logging.getLogger("sync")
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from sync.blobstore import store_lock, store_tmp_clean, store_tmp_dir
 from sync.engine.download import DownloadJob, DownloadResult, download_to_store
 from sync.engine.http import Client, FetchError, Limits, Page, file_tree_root, retrying
 from sync.engine.index import (
@@ -38,7 +39,6 @@ from sync.progress import Progress
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
 from sync.services.runs import runs_fail_stale
-from sync.store import store_lock, store_tmp_clean, store_tmp_dir
 
 logger = logging.getLogger("sync")
 

@@ -11,10 +11,10 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from metadata.models import Collection
+from sync.blobstore import blob_path
 from sync.models import File, Project, Upstream
 from sync.sample_packages import SamplePackage, build_package
 from sync.services import catalogue_next_serial
-from sync.store import blob_path
 
 BASE_PACKAGES: tuple[SamplePackage, ...] = (
     SamplePackage("Hello_World", "1.0.0", summary="Says hello"),

@@ -27,10 +27,10 @@ from metadata.publishing.render import PublishedFile, project_html, root_html_ch
 from metadata.publishing.state import PublishState
 from metadata.publishing.tree import REPOMD, CollectionTree, _flat, _unflat
 from metadata.services import collection_publish
+from sync.blobstore import metadata_blob_path
 from sync.models import File, Project
 from sync.sample_packages import SamplePackage
 from sync.services import catalogue_next_serial
-from sync.store import metadata_blob_path
 from tests.metadata.conftest import tree_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -209,7 +209,7 @@ def test_the_tree_refuses_paths_outside_its_root(catalogue, mirror_root):
     good = catalogue.add(SamplePackage("a", "1.0"))
     tree = CollectionTree("full")
     tree.root.mkdir(parents=True)
-    from sync.store import blob_path
+    from sync.blobstore import blob_path
 
     for relative in ("packages/aa/bb/../../../../x.whl", "../x", "/etc/x", "packages/aa/bb/cc/"):
         with pytest.raises(ValueError, match="outside"):

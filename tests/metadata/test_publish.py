@@ -21,9 +21,9 @@ from metadata.models import Collection, Revision
 from metadata.publishing.render import API_VERSION
 from metadata.services import collection_publish, collections_publish_all
 from metadata.tasks import publish_task
+from sync.blobstore import blob_path, metadata_blob_path
 from sync.models import File, Project, Upstream
 from sync.sample_packages import SamplePackage
-from sync.store import blob_path, metadata_blob_path
 from tests.metadata.conftest import make_collection, tree_snapshot
 
 pytestmark = pytest.mark.django_db

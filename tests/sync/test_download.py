@@ -7,8 +7,8 @@ import os
 
 import pytest
 
+from sync.blobstore import blob_path, store_tmp_dir
 from sync.engine import download
-from sync.store import blob_path, store_tmp_dir
 
 
 @pytest.mark.parametrize("durable", [True, False])

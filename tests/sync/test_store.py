@@ -12,10 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 
+from sync.blobstore import StoreBusy, blob_path, store_lock, store_tmp_dir
 from sync.models import File, Project, SyncRun
 from sync.sample_packages import SamplePackage
 from sync.services import catalogue_next_serial, store_collect, store_verify, upstream_sync
-from sync.store import StoreBusy, blob_path, store_lock, store_tmp_dir
 from sync.tasks import verify_task
 from tests.sync.conftest import assert_store_sound
 

@@ -10,10 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from sync.blobstore import blob_path, store_lock
 from sync.models import File, Project, SyncRun
 from sync.sample_packages import SamplePackage, build_package, write_static_index
 from sync.services import catalogue_next_serial, upstream_add, upstream_sync
-from sync.store import blob_path, store_lock
 from sync.tasks import sync_all_task
 from tests.sync.conftest import FakeFile, assert_store_sound, store_files
 

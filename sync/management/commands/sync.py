@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from sync.blobstore import StoreBusy
 from sync.models import Upstream
 from sync.progress import progress_for, run_summary
 from sync.services import publication_queue, run_changed, upstream_sync
-from sync.store import StoreBusy
 
 
 class Command(BaseCommand):

@@ -9,8 +9,8 @@ import pytest
 from django.db.utils import OperationalError
 from django.utils import timezone
 
-from mirrormanager.models import WorkerHeartbeat
-from mirrormanager.services import heartbeat_record
+from core.models import WorkerHeartbeat
+from core.services import heartbeat_record
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_mirror_root_not_writable(client, monkeypatch):
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("mirrormanager.selectors.tempfile.NamedTemporaryFile", read_only)
+    monkeypatch.setattr("core.selectors.tempfile.NamedTemporaryFile", read_only)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["reasons"] == ["mirror_root: not writable: Read-only file system"]
@@ -64,7 +64,7 @@ def test_database_down(client, monkeypatch):
     def refuse(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("mirrormanager.selectors.connection.cursor", refuse)
+    monkeypatch.setattr("core.selectors.connection.cursor", refuse)
     response = client.get("/healthz")
     body = response.json()
     assert response.status_code == 503

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from mirrormanager.models import User, WorkerHeartbeat
+from core.models import User, WorkerHeartbeat
 
 
 @admin.register(User)

@@ -1,6 +1,6 @@
 """Queue tasks of the core app: thin adapters over services."""
 
-from mirrormanager.services import heartbeat_record
+from core.services import heartbeat_record
 
 
 def heartbeat() -> str:

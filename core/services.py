@@ -1,4 +1,4 @@
-"""Writes of the core app."""
+"""Writes of the core app: the queue heartbeat."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import socket
 from django.conf import settings
 from django.utils import timezone
 
-from mirrormanager.models import WorkerHeartbeat
+from core.models import WorkerHeartbeat
 
 
 def heartbeat_record() -> WorkerHeartbeat:

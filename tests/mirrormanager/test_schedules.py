@@ -13,10 +13,10 @@ import pytest
 from django.db import connection
 from django_q.models import Schedule
 
+from core.models import WorkerHeartbeat
+from core.tasks import heartbeat
 from mirrormanager.devserver import stop_child
-from mirrormanager.models import WorkerHeartbeat
 from mirrormanager.schedules import SCHEDULES, install_schedules
-from mirrormanager.tasks import heartbeat
 from tests.conftest import REQUIRE_REDIS, need, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ def test_schedules_install_idempotently():
 def test_install_repairs_a_changed_schedule_and_keeps_foreign_ones():
     install_schedules()
     Schedule.objects.filter(name="heartbeat").update(minutes=99)
-    Schedule.objects.create(name="admin-made", func="mirrormanager.tasks.heartbeat")
+    Schedule.objects.create(name="admin-made", func="core.tasks.heartbeat")
     install_schedules()
     assert Schedule.objects.get(name="heartbeat").minutes == 1
     assert Schedule.objects.filter(name="admin-made").exists()
@@ -74,7 +74,7 @@ def _run_worker_until_heartbeat(cluster: str, broker_url: str | None, tmp_path: 
             # Queue through the same broker the worker reads, as any web process would.
             queue = subprocess.run(
                 [sys.executable, "manage.py", "shell", "-c",
-                 "from django_q.tasks import async_task; async_task('mirrormanager.tasks.heartbeat')"],
+                 "from django_q.tasks import async_task; async_task('core.tasks.heartbeat')"],
                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
             )  # fmt: skip
             assert queue.returncode == 0, queue.stderr

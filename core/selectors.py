@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from mirrormanager.models import WorkerHeartbeat
+from core.models import WorkerHeartbeat
 
 
 @dataclass

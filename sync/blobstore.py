@@ -1,9 +1,8 @@
-"""Layout of the content-addressed origin store under MIRROR_ROOT/store/."""
+"""The content-addressed origin store on disk (MIRROR_ROOT/store/): its paths, its lock, its temporaries."""
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import re
 import time
@@ -83,18 +82,3 @@ def store_tmp_clean(*, older_than_seconds: float = 0) -> int:
         except FileNotFoundError:
             continue
     return removed
-
-
-def fsync_path(path: Path, *, directory: bool = False) -> None:
-    """fsync one file (before its rename) or folder (after a rename in it) by path."""
-    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file, read in chunks."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
