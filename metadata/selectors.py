@@ -132,10 +132,9 @@ def revision_current(*, collection: Collection) -> Revision | None:
 
 def collection_filters_described(*, collection: Collection) -> list[tuple[str, str]]:
     """The collection's filters in words, for its page; empty when it holds everything."""
-    from sync.filters import FilterSpec
 
     try:
-        spec = FilterSpec.for_collection(collection)
+        spec = collection.filter_spec()
     except ValueError as error:
         return [("Invalid filters", str(error))]
     described: list[tuple[str, str]] = []

@@ -1,7 +1,7 @@
 """The content filter engine, shared by upstream filters (the sync) and collections.
 
 A FilterSpec is a frozen value: build it from JSON (Upstream.filters) with FilterSpec.from_dict,
-or from a Collection with FilterSpec.for_collection. It answers two questions: is a project
+or from a Collection with metadata's Collection.filter_spec(). It answers two questions: is a project
 wanted at all (project_allowed, on normalized names), and which of one project's files are
 wanted (select_files).
 
@@ -229,22 +229,6 @@ class FilterSpec:
             include_prereleases=include_prereleases,
             latest_versions=_optional_positive_int(data, "latest_versions"),
             max_file_size=_optional_positive_int(data, "max_file_size"),
-        )
-
-    @classmethod
-    def for_collection(cls, collection: Any) -> FilterSpec:
-        """The filters of a metadata.models.Collection (validated like JSON input)."""
-        return cls.from_dict(
-            {
-                "include_projects": collection.include_projects or [],
-                "exclude_projects": collection.exclude_projects or [],
-                "package_types": collection.package_types or [],
-                "platform_tags": collection.platform_tags or [],
-                "python_versions": collection.python_versions or [],
-                "include_prereleases": collection.include_prereleases,
-                "latest_versions": collection.latest_versions,
-                "max_file_size": collection.max_file_size,
-            }
         )
 
     def to_dict(self) -> dict[str, Any]:

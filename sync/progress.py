@@ -185,3 +185,16 @@ def run_summary(run: SyncRun) -> list[str]:
         if len(failures) > 50:
             lines.append(f"    ... and {len(failures) - 50} more (see the run in the admin)")
     return lines
+
+
+def runs_failures_describe(runs: list[SyncRun]) -> str:
+    """One line naming what did not complete in these sync runs ("" when all were ok)."""
+    bad = [run for run in runs if run.outcome != "ok"]
+    if not bad:
+        return ""
+    names = []
+    for run in bad:
+        names.extend(f"{failure.get('filename') or failure.get('project')}" for failure in (run.failures or [])[:10])
+        if run.outcome == "failed":
+            names.append(f"{run.upstream.name}: {run.message}")
+    return f"{len(bad)} of {len(runs)} syncs did not complete: {', '.join(names)}"

@@ -88,7 +88,7 @@ class Publisher:
 
     def run(self) -> Any:
         """Publish; raises metadata.publishing.tree.PublishBusy at once if another publish runs."""
-        spec = FilterSpec.for_collection(self.collection)
+        spec = self.collection.filter_spec()
         tree = self.tree
         with tree.lock():
             metadata_tmp_clean()

@@ -39,6 +39,7 @@ from sync.progress import Progress
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
 from sync.services.runs import runs_fail_stale
+from sync.signals import catalogue_changed
 
 logger = logging.getLogger("sync")
 
@@ -76,23 +77,34 @@ def _validator(value: str, limit: int | None) -> str:
     return value if limit is None or len(value) <= limit else ""
 
 
-def sync_all(*, progress: Progress | None = None, allow_mass_removal: bool = False) -> list[SyncRun]:
-    """Sync every enabled upstream in turn; queue one publication if anything changed.
+def sync_all(
+    *,
+    upstreams: Iterable[Upstream] | None = None,
+    progress: Progress | None = None,
+    allow_mass_removal: bool = False,
+    on_run: Callable[[SyncRun], None] | None = None,
+) -> list[SyncRun]:
+    """Sync every enabled upstream (or these `upstreams`) in turn; queue one publication if anything changed.
 
+    on_run: called with each finished run (the command prints its summary).
     Raises StoreBusy, having synced nothing more, when another sync (or verify --repair, or
     collect) holds the store: the hourly schedule meeting a long sync is not a failure.
     """
+    if upstreams is None:
+        upstreams = Upstream.objects.filter(enabled=True).order_by("name")
     runs: list[SyncRun] = []
     try:
-        for upstream in Upstream.objects.filter(enabled=True).order_by("name"):
-            runs.append(
-                upstream_sync(
-                    upstream=upstream, progress=progress, publish=False, allow_mass_removal=allow_mass_removal
-                )
+        for upstream in upstreams:
+            run = upstream_sync(
+                upstream=upstream, progress=progress, publish=False, allow_mass_removal=allow_mass_removal
             )
+            runs.append(run)
+            if on_run is not None:
+                on_run(run)
     finally:
-        if any(run_changed(run) for run in runs):
-            publication_queue()
+        changed = [run for run in runs if run_changed(run)]
+        if changed:
+            catalogue_changed_send(runs=changed)
     return runs
 
 
@@ -146,7 +158,7 @@ def upstream_sync(
             progress.finish()
         state.save(final=True)
     if publish and run_changed(run):
-        publication_queue()
+        catalogue_changed_send(runs=[run])
     return run
 
 
@@ -162,22 +174,9 @@ def run_changed(run: SyncRun) -> bool:
     )
 
 
-def publication_queue() -> None:
-    """Queue metadata.tasks.publish_task, when that app provides it; never breaks a sync."""
-    try:
-        from metadata import tasks as metadata_tasks  # noqa: F401 - presence check
-    except ImportError:
-        logger.info("publication not queued: metadata.tasks is not available")
-        return
-    if not hasattr(metadata_tasks, "publish_task"):
-        logger.info("publication not queued: metadata.tasks has no publish_task")
-        return
-    try:
-        from django_q.tasks import async_task
-
-        async_task("metadata.tasks.publish_task")
-    except Exception:
-        logger.exception("could not queue publication")
+def catalogue_changed_send(*, runs: list[SyncRun]) -> None:
+    """Tell the higher apps that these runs changed the catalogue (metadata queues publication)."""
+    catalogue_changed.send_robust(sender=SyncRun, runs=runs)
 
 
 # -- one run -------------------------------------------------------------------------------------
