@@ -125,11 +125,6 @@ def collection_revisions(*, collection: Collection, limit: int = 50) -> list[Rev
     return list(collection.revisions.order_by("-number")[:limit])
 
 
-def revision_current(*, collection: Collection) -> Revision | None:
-    """The newest published revision of a collection."""
-    return collection.revisions.order_by("-number").first()
-
-
 def collection_filters_described(*, collection: Collection) -> list[tuple[str, str]]:
     """The collection's filters in words, for its page; empty when it holds everything."""
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from metadata.publishing.render import PublishedFile
+from metadata.publishing.render import PublishedFile, package_location
 
 SCHEMA_VERSION = "1"
 
@@ -68,8 +68,8 @@ def file_paths(file: PublishedFile) -> list[str]:
     return paths
 
 
-def _row_paths(project: str, filename: str, sha256: str, core_metadata_sha256: str | None) -> list[str]:
-    location = f"packages/{sha256[:2]}/{sha256[2:4]}/{sha256}/{filename}"
+def _row_paths(filename: str, sha256: str, core_metadata_sha256: str | None) -> list[str]:
+    location = package_location(sha256, filename)
     return [location, location + ".metadata"] if core_metadata_sha256 else [location]
 
 
@@ -167,7 +167,7 @@ class PublishState:
             return False
         self.changed += 1
         new_paths = {path for file in files for path in file_paths(file)}
-        old_paths = {path for filename, (sha, meta) in old.items() for path in _row_paths(name, filename, sha, meta)}
+        old_paths = {path for filename, (sha, meta) in old.items() for path in _row_paths(filename, sha, meta)}
         self.garbage_add(old_paths - new_paths, now)
         self.garbage_discard(new_paths)
         self.conn.execute("DELETE FROM files WHERE project = ?", (name,))
@@ -198,7 +198,7 @@ class PublishState:
 
     def delete_project(self, name: str, old: dict[str, tuple[str, str]], now: float) -> None:
         """Forget a project; its files become garbage."""
-        paths = {path for filename, (sha, meta) in old.items() for path in _row_paths(name, filename, sha, meta)}
+        paths = {path for filename, (sha, meta) in old.items() for path in _row_paths(filename, sha, meta)}
         self.garbage_add(paths, now)
         self.changed += 1
         self.conn.execute("DELETE FROM files WHERE project = ?", (name,))
@@ -293,6 +293,7 @@ def export_primary_sqlite(source: Path, target: Path, slug: str) -> None:
     """
     target.unlink(missing_ok=True)
     conn = sqlite3.connect(source, isolation_level=None)
+    conn.create_function("package_location", 2, package_location, deterministic=True)
     try:
         conn.execute("ATTACH DATABASE ? AS out", (str(target),))
         conn.execute("PRAGMA out.journal_mode=OFF")
@@ -311,8 +312,7 @@ def export_primary_sqlite(source: Path, target: Path, slug: str) -> None:
             " requires_python, yanked, yanked_reason, core_metadata_sha256, location)"
             " SELECT p.id, f.filename, f.version, f.package_type, f.sha256, f.size, f.upload_time,"
             " f.requires_python, f.yanked, f.yanked_reason, f.core_metadata_sha256,"
-            " 'packages/' || substr(f.sha256, 1, 2) || '/' || substr(f.sha256, 3, 2) || '/' || f.sha256"
-            " || '/' || f.filename"
+            " package_location(f.sha256, f.filename)"
             " FROM files f JOIN out.projects p ON p.name = f.project ORDER BY f.project, f.filename"
         )
         for statement in _PRIMARY_INDEXES.split(";"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from metadata.models import Revision
-from metadata.publishing import tree as tree_module
+from metadata.publishing import commit as commit_module
 from metadata.publishing.publisher import Publisher
 from metadata.publishing.state import PublishState
 from metadata.publishing.tree import REPOMD, CollectionTree
@@ -59,7 +59,7 @@ def index_view(root: Path) -> dict[str, bytes]:
         (Publisher, "_write_primary_db", 1),  # while writing primary.sqlite.gz (its DB is committed)
         (PublishState, "write_primary_json", 1),  # while writing primary.json
         (PublishState, "journal_set", 1),  # just before the commit point
-        (tree_module, "sync_filesystem", 1),  # the flush before the commit point
+        (commit_module, "sync_filesystem", 1),  # the flush before the commit point
     ],
 )
 def test_crash_before_commit_leaves_previous_revision_whole(
@@ -89,7 +89,8 @@ def test_crash_before_commit_leaves_previous_revision_whole(
     assert "greeter-0.4.0" in (root / "simple" / "greeter" / "index.html").read_text()
     assert (root / "simple" / "brand-new" / "index.json").exists()
     work = CollectionTree("full")
-    assert not work.staging.exists() and not work.journal_path.exists() and not work.next_path.exists()
+    assert not work.staging.exists()
+    assert not (work.work / "journal.json").exists() and not (work.work / "next.sqlite").exists()
     # primary.sqlite may have been committed before the crash: it was rebuilt from the state.
     from_json, from_db = repodata_names(root)
     assert from_json == from_db == {path.name for path in (root / "simple").iterdir() if path.is_dir()}
@@ -116,7 +117,7 @@ def test_crash_after_commit_is_finished_by_the_next_publish(base_catalogue, full
     change_catalogue(base_catalogue)
 
     with monkeypatch.context() as patch:
-        crash_on_call(patch, CollectionTree, "_replace_page", 2)  # one page switched, then the crash
+        crash_on_call(patch, CollectionTree, "replace_page", 2)  # one page switched, then the crash
         with pytest.raises(Crash):
             collection_publish(collection=full_collection)
     # Mid-switch, repomd.json still describes revision 1: it is always renamed last.
@@ -136,13 +137,13 @@ def test_repomd_is_renamed_last(base_catalogue, full_collection, mirror_root, mo
     collection_publish(collection=full_collection)
     change_catalogue(base_catalogue)
     order: list[str] = []
-    original = CollectionTree._replace_page
+    original = CollectionTree.replace_page
 
     def record(self, source, target):
         order.append(Path(target).relative_to(self.root).as_posix())
         return original(self, source, target)
 
-    monkeypatch.setattr(CollectionTree, "_replace_page", record)
+    monkeypatch.setattr(CollectionTree, "replace_page", record)
     collection_publish(collection=full_collection)
     assert order[-1] == REPOMD
     assert "simple/greeter/index.html" in order and "simple/index.json" in order

@@ -20,12 +20,12 @@ import pytest
 from django.core.management import call_command
 
 from metadata.models import Revision
+from metadata.publishing import commit as commit_module
 from metadata.publishing import core_metadata
-from metadata.publishing import tree as tree_module
 from metadata.publishing.publisher import Publisher
 from metadata.publishing.render import PublishedFile, project_html, root_html_chunks
 from metadata.publishing.state import PublishState
-from metadata.publishing.tree import REPOMD, CollectionTree, _flat, _unflat
+from metadata.publishing.tree import REPOMD, CollectionTree, flat_name, unflat_name
 from metadata.services import collection_publish
 from sync.blobstore import metadata_blob_path
 from sync.models import File, Project
@@ -116,7 +116,7 @@ def test_hostile_project_names_are_not_published(catalogue, full_collection, mir
     hostile = ['x"onmouseover="alert(1)', "a+b", "a/b", "../../escape", "Upper"]
     for name in hostile:
         hostile_project(catalogue, name, filename="good-1.0.tar.gz", sha256=good.sha256)
-    caplog.set_level(logging.ERROR, logger="metadata.publishing.publisher")
+    caplog.set_level(logging.ERROR, logger="metadata.publishing")
 
     revision = collection_publish(collection=full_collection)
 
@@ -170,9 +170,9 @@ def test_pages_escape_every_attribute_and_text():
     ["simple/a+b/index.html", "simple/a%2Bb/index.json", "simple/x/index.html", REPOMD, "simple/%+%2F/index.html"],
 )
 def test_staging_names_are_reversible(relative):
-    flat = _flat(relative)
+    flat = flat_name(relative)
     assert "/" not in flat
-    assert _unflat(flat) == relative
+    assert unflat_name(flat) == relative
 
 
 # -- 2. file names and hashes -----------------------------------------------------------------
@@ -191,7 +191,7 @@ def test_hostile_file_rows_are_skipped(catalogue, full_collection, mirror_root, 
     ]
     for filename, sha256 in bad:
         hostile_file(project, filename=filename, sha256=sha256)
-    caplog.set_level(logging.ERROR, logger="metadata.publishing.publisher")
+    caplog.set_level(logging.ERROR, logger="metadata.publishing")
 
     revision = collection_publish(collection=full_collection)
 
@@ -259,7 +259,7 @@ def test_a_revision_is_on_disk_before_its_journal_and_repomd(base_catalogue, ful
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    monkeypatch.setattr(tree_module, "sync_filesystem", sync_filesystem)
+    monkeypatch.setattr(commit_module, "sync_filesystem", sync_filesystem)
     monkeypatch.setattr(PublishState, "journal_set", journal_set)
     monkeypatch.setattr(PublishState, "journal_clear", journal_clear)
     monkeypatch.setattr(PublishState, "commit", commit)
@@ -277,7 +277,7 @@ def test_a_revision_is_on_disk_before_its_journal_and_repomd(base_catalogue, ful
     assert not any(kind == "replace" and "/simple/" in path for kind, path in events[:commit_point])
     # repomd.json: its bytes before the rename, the folder after.
     repomd = first("replace", tree.root / REPOMD)
-    staged_repomd = tree.staging / _flat(REPOMD)
+    staged_repomd = tree.staging / flat_name(REPOMD)
     assert commit_point < first("fsync", staged_repomd) < repomd < first("fsync", tree.root / "repodata")
     # The switched pages are on disk before the journal row that could redo them goes.
     last_page = max(i for i, (kind, path) in enumerate(events) if kind == "replace" and "/simple/" in path)
@@ -298,7 +298,7 @@ def test_pages_switch_before_the_root_then_deletions_then_repomd(
     base_catalogue.add(SamplePackage("aardvark", "1.0"))
     base_catalogue.remove_project("numbers")
     order: list[str] = []
-    real_replace_page = CollectionTree._replace_page
+    real_replace_page = CollectionTree.replace_page
     real_unlink = Path.unlink
 
     def replace_page(self, source, target):
@@ -314,7 +314,7 @@ def test_pages_switch_before_the_root_then_deletions_then_repomd(
             order.append("delete " + str(self).split("/pub/full/", 1)[1])
         return real_unlink(self, missing_ok=missing_ok)
 
-    monkeypatch.setattr(CollectionTree, "_replace_page", replace_page)
+    monkeypatch.setattr(CollectionTree, "replace_page", replace_page)
     monkeypatch.setattr(Path, "unlink", unlink)
     collection_publish(collection=full_collection)
 
@@ -339,7 +339,7 @@ def test_a_crash_at_the_repomd_rename_is_finished_without_a_second_row(
     collection_publish(collection=full_collection)
     root = mirror_root / "pub" / "full"
     base_catalogue.add(SamplePackage("greeter", "0.4.0"))
-    real_replace_page = CollectionTree._replace_page
+    real_replace_page = CollectionTree.replace_page
 
     def crash_at_repomd(self, source, target):
         if Path(target) == self.root / REPOMD:
@@ -347,7 +347,7 @@ def test_a_crash_at_the_repomd_rename_is_finished_without_a_second_row(
         return real_replace_page(self, source, target)
 
     with monkeypatch.context() as patch:
-        patch.setattr(CollectionTree, "_replace_page", crash_at_repomd)
+        patch.setattr(CollectionTree, "replace_page", crash_at_repomd)
         with pytest.raises(RuntimeError):
             collection_publish(collection=full_collection)
     assert json.loads((root / REPOMD).read_bytes())["revision"] == 1
