@@ -46,6 +46,12 @@ def _revision_record(collection: Collection, record: dict) -> Revision:
     return revision
 
 
+def _published_serial_record(collection: Collection, serial: int) -> None:
+    """A publish found nothing to change: remember the catalogue serial it has seen."""
+    collection.published_serial = serial
+    Collection.objects.filter(pk=collection.pk).update(published_serial=serial)
+
+
 def collection_publish(
     *, collection: Collection, full: bool = False, on_busy: Callable[[Collection, str], None] | None = None
 ) -> Revision | None:
@@ -69,7 +75,9 @@ def collection_publish(
         return revision
 
     try:
-        result = Publisher(collection, full=full, record_revision=record).run()
+        result = Publisher(
+            collection, full=full, record_revision=record, record_unchanged=_published_serial_record
+        ).run()
     except PublishBusy as busy:
         logger.info("%s: %s", collection.slug, busy)
         if on_busy is not None:

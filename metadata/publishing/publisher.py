@@ -58,10 +58,14 @@ class Publisher:
         *,
         full: bool,
         record_revision: Callable[[Collection, dict], Any],
+        record_unchanged: Callable[[Collection, int], None] | None = None,
     ) -> None:
+        """record_revision stores a committed revision; record_unchanged the catalogue serial a publish
+        that changed nothing has seen (both in metadata.services: the only writers of Collection rows)."""
         self.collection = collection
         self.requested_full = full
         self.record_revision = record_revision
+        self.record_unchanged = record_unchanged
         self.tree = CollectionTree(collection.slug)
         self.stats = {"projects_visited": 0, "pages_staged": 0, "pages_deleted": 0, "files_linked": 0}
         self.linker = Linker(self.tree, self.stats)
@@ -176,8 +180,8 @@ class Publisher:
             # be newer), make no revision.
             state.commit()
             tree.discard_work()
-            self.collection.published_serial = serial_now
-            self.collection.save(update_fields=["published_serial"])
+            if self.record_unchanged is not None:
+                self.record_unchanged(self.collection, serial_now)
             logger.info("%s: nothing changed", self.collection.slug)
             return None
 
