@@ -9,7 +9,6 @@ from typing import Any
 from core.fs import file_sha256
 from metadata.publishing.core_metadata import core_metadata_extract, core_metadata_path
 from metadata.publishing.render import PublishedFile, package_location
-from metadata.publishing.repodata import iso_time
 from metadata.publishing.tree import CollectionTree
 from sync.blobstore import blob_path, metadata_blob_path
 from sync.engine.names import UnsafeFilename, parse_filename
@@ -60,18 +59,7 @@ class Linker:
             return None
         metadata_sha256 = self.link_metadata(file, location, metadata_sha256)
         size = file.size if file.size is not None else blob_path(file.sha256).stat().st_size
-        return PublishedFile(
-            filename=file.filename,
-            version=file.version,
-            package_type=file.package_type,
-            sha256=file.sha256,
-            size=size,
-            upload_time=iso_time(file.upload_time),
-            requires_python=file.requires_python,
-            yanked=file.yanked,
-            yanked_reason=file.yanked_reason,
-            core_metadata_sha256=metadata_sha256,
-        )
+        return PublishedFile.of(file, size=size, core_metadata_sha256=metadata_sha256)
 
     def link_metadata(self, file: Any, location: str, recorded_sha256: str) -> str:
         """Link the wheel's cached .metadata; its sha256 ("" when it has none).

@@ -10,16 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.fs import HashingWriter
+from metadata.publishing.render import iso_time
 from metadata.publishing.tree import CollectionTree
 
 GZIP_LEVEL = 1  # repodata is rebuilt every revision: speed over the last few percent of size
-
-
-def iso_time(moment: datetime | None) -> str:
-    """ISO 8601 in UTC with microseconds and 'Z' ("" for none)."""
-    if moment is None:
-        return ""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def timestamp_now() -> str:

@@ -177,22 +177,7 @@ class PublishState:
         )
         self.conn.executemany(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    name,
-                    f.filename,
-                    f.version,
-                    f.package_type,
-                    f.sha256,
-                    f.size,
-                    f.upload_time or None,
-                    f.requires_python or None,
-                    int(f.yanked),
-                    f.yanked_reason or None,
-                    f.core_metadata_sha256 or None,
-                )
-                for f in files
-            ],
+            [(name, *_file_values(f)) for f in files],
         )
         return True
 
@@ -330,20 +315,24 @@ _PRIMARY_FILE_COLUMNS = (
 )
 
 
-def _primary_row(file: PublishedFile) -> tuple:
+def _file_values(file: PublishedFile) -> tuple:
+    """A file's columns in the state and in primary.sqlite (which adds its location)."""
     return (
         file.filename,
         file.version,
         file.package_type,
         file.sha256,
         file.size,
-        file.upload_time or None,
+        file.upload_time_iso or None,
         file.requires_python or None,
         int(file.yanked),
         file.yanked_reason or None,
         file.core_metadata_sha256 or None,
-        file.location,
     )
+
+
+def _primary_row(file: PublishedFile) -> tuple:
+    return (*_file_values(file), file.location)
 
 
 class PrimaryDB:

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from sync.engine.names import UnsafeFilename, UnsafeProjectName, check_project_name, parse_filename
+from sync.records import FileRecord
 
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 # Column sizes of sync.models (a test keeps them equal): a longer value is refused while parsing,
@@ -42,21 +43,12 @@ class RootListing:
     refused: tuple[tuple[str, str], ...] = ()  # (name as listed, why refused)
 
 
-@dataclass
-class RemoteFile:
-    """One file listed on a project page (fits sync.filters.FileLike)."""
+@dataclass(frozen=True)
+class RemoteFile(FileRecord):
+    """One file listed on a project page: its record (sha256 is the index's), where it is, and the
+    entry's other attributes."""
 
-    filename: str
-    url: str
-    version: str
-    package_type: str
-    sha256: str = ""
-    size: int | None = None
-    upload_time: datetime | None = None
-    requires_python: str = ""
-    yanked: bool = False
-    yanked_reason: str = ""
-    core_metadata_sha256: str = ""
+    url: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)
 
 

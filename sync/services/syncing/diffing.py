@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from sync.engine.index import RemoteFile
 from sync.models import File, Project
+from sync.records import FILE_RECORD_FIELDS
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
 from sync.services.syncing.context import Known, SyncContext, validator
@@ -180,36 +181,18 @@ def diff_files(
     return changed
 
 
-LISTING_FIELDS = [
-    "version",
-    "package_type",
-    "url",
-    "upstream_sha256",
-    "sha256",
-    "size",
-    "upload_time",
-    "requires_python",
-    "yanked",
-    "yanked_reason",
-    "core_metadata_sha256",
-    "attributes",
-    "state",
-    "failure_reason",
-]
+# The index's record of a file, by File column: its sha256 is the upstream's (ours is the blob's,
+# set once it is stored); the filename is the row's key.
+_LISTED = {name: ("upstream_sha256" if name == "sha256" else name) for name in FILE_RECORD_FIELDS if name != "filename"}
+_LISTED.update(url="url", attributes="attributes")
+
+# Every File column a listing can change (a changed hash also resets sha256, state and failure_reason).
+LISTING_FIELDS = [*_LISTED.values(), "sha256", "state", "failure_reason"]
 
 
 def listing_values(remote: RemoteFile, *, size_default: int | None) -> dict[str, Any]:
     """The File fields that come from the index listing."""
-    return {
-        "version": remote.version,
-        "package_type": remote.package_type,
-        "url": remote.url,
-        "upstream_sha256": remote.sha256,
-        "size": remote.size if remote.size is not None else size_default,
-        "upload_time": remote.upload_time,
-        "requires_python": remote.requires_python,
-        "yanked": remote.yanked,
-        "yanked_reason": remote.yanked_reason,
-        "core_metadata_sha256": remote.core_metadata_sha256,
-        "attributes": remote.attributes,
-    }
+    values = {column: getattr(remote, name) for name, column in _LISTED.items()}
+    if remote.size is None:
+        values["size"] = size_default
+    return values
