@@ -11,6 +11,7 @@ import ctypes
 import ctypes.util
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -99,6 +100,19 @@ def atomic_write(
     if durable:
         fsync_dir(target.parent)
     return target
+
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")  # a sha256 hex digest as we write it: lower case
+
+
+def is_sha256(value: str) -> bool:
+    """Is this a sha256 hex digest in lower case (what names a blob, a package folder, a .metadata)?"""
+    return bool(SHA256_RE.match(value))
+
+
+def sha256_fanout(sha256: str) -> str:
+    """<aa>/<bb>/<sha256>: how the store and the published packages/ spread files over folders."""
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
 def file_sha256(path: Path) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+from core.fs import is_sha256, sha256_fanout
 
 
 def store_root() -> Path:
@@ -27,9 +26,9 @@ def store_tmp_dir() -> Path:
 
 def blob_path(sha256: str) -> Path:
     """MIRROR_ROOT/store/<aa>/<bb>/<sha256>."""
-    if not SHA256_RE.match(sha256):
+    if not is_sha256(sha256):
         raise ValueError(f"not a sha256 hex digest: {sha256!r}")
-    return store_root() / sha256[:2] / sha256[2:4] / sha256
+    return store_root() / sha256_fanout(sha256)
 
 
 def metadata_blob_path(sha256: str) -> Path:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
-from core.fs import file_sha256
+from core.fs import file_sha256, is_sha256
 from metadata.publishing.core_metadata import core_metadata_extract, core_metadata_path
 from metadata.publishing.render import PublishedFile, package_location
 from metadata.publishing.tree import CollectionTree
@@ -15,7 +14,6 @@ from sync.engine.names import UnsafeFilename, parse_filename
 
 logger = logging.getLogger(__name__)
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 METADATA_HASH_CACHE = 100_000  # blobs whose .metadata hash is remembered within one run
 
 
@@ -39,7 +37,7 @@ class Linker:
         except UnsafeFilename as error:
             logger.error("%s: file %r refused: %s", self.slug, file.filename, error)
             return None
-        if not SHA256_RE.match(file.sha256):
+        if not is_sha256(file.sha256):
             logger.error("%s: file %r refused: sha256 %r is not 64 hex digits", self.slug, file.filename, file.sha256)
             return None
         location = package_location(file.sha256, file.filename)

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from packaging.version import InvalidVersion, Version
 
+from core.fs import sha256_fanout
 from sync.records import FILE_RECORD_FIELDS, FileRecord
 
 API_VERSION = "1.1"
@@ -70,7 +71,7 @@ class PublishedFile(FileRecord):
 
 def package_location(sha256: str, filename: str) -> str:
     """packages/<aa>/<bb>/<sha256>/<filename>, relative to the collection root."""
-    return f"packages/{sha256[:2]}/{sha256[2:4]}/{sha256}/{filename}"
+    return f"packages/{sha256_fanout(sha256)}/{filename}"
 
 
 def _href(file: PublishedFile) -> str:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
+from core.fs import is_sha256
 from sync.engine.names import UnsafeFilename, UnsafeProjectName, check_project_name, parse_filename
 from sync.records import FileRecord
 
-_SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 # Column sizes of sync.models (a test keeps them equal): a longer value is refused while parsing,
 # since PostgreSQL would refuse the whole batch it is written in (SQLite stores it silently).
 MAX_URL_LENGTH = 1000  # Project.url, File.url
@@ -267,7 +266,7 @@ def _make_file(
     except UnsafeFilename as error:
         listing.refused.append((listed_name or filename, str(error)))
         return None
-    if sha256 and not _SHA256_RE.match(sha256):
+    if sha256 and not is_sha256(sha256.lower()):
         listing.refused.append((filename, f"malformed sha256 {sha256[:80]!r}"))
         return None
     too_long = [
@@ -377,7 +376,7 @@ def _html_metadata_hash(value: str | None) -> str:
         return ""
     if value.startswith("sha256="):
         digest = value.split("=", 1)[1].strip()
-        if _SHA256_RE.match(digest):
+        if is_sha256(digest.lower()):
             return digest.lower()
     return "-"
 
@@ -387,6 +386,6 @@ def _json_metadata_hash(value: Any) -> str:
         return ""
     if isinstance(value, dict):
         digest = value.get("sha256")
-        if isinstance(digest, str) and _SHA256_RE.match(digest):
+        if isinstance(digest, str) and is_sha256(digest.lower()):
             return digest.lower()
     return "-"

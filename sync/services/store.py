@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from sync.blobstore import SHA256_RE, StoreBusy, blob_path, store_lock, store_root, store_tmp_clean, store_tmp_dir
+from core.fs import is_sha256
+from sync.blobstore import StoreBusy, blob_path, store_lock, store_root, store_tmp_clean, store_tmp_dir
 from sync.engine.download import DownloadJob, download_to_store
 from sync.engine.http import Client
 from sync.engine.pool import bounded_map
@@ -279,7 +280,7 @@ def _store_blobs(root: Path):
             if not second.is_dir():
                 continue
             for blob in second.iterdir():
-                if SHA256_RE.match(blob.name[:64]) and blob.name[64:] in ("", ".metadata"):
+                if is_sha256(blob.name[:64]) and blob.name[64:] in ("", ".metadata"):
                     yield blob
 
 
