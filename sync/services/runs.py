@@ -1,16 +1,16 @@
-"""Writes of SyncRun rows shared by sync, verify and collect: stale runs, and the counters of a running sync."""
+"""Writes of StoreRun rows shared by sync, verify and collect: stale runs, and the counters of a running sync."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
-from sync.models import SyncRun
+from sync.models import StoreRun
 
 # A run keeps this many failures by name; the rest are counted.
 MAX_RECORDED_FAILURES = 500
 
 
-def runs_fail_stale(*, kind: str, current: SyncRun) -> int:
+def runs_fail_stale(*, kind: str, current: StoreRun) -> int:
     """Mark runs of this kind still `running` (other than current) as failed: interrupted.
 
     Call only while holding the lock that makes runs of this kind exclusive (the store lock for
@@ -18,16 +18,16 @@ def runs_fail_stale(*, kind: str, current: SyncRun) -> int:
     process (kill -9, power loss). Returns how many were marked.
     """
     return (
-        SyncRun.objects.filter(kind=kind, outcome=SyncRun.Outcome.RUNNING)
+        StoreRun.objects.filter(kind=kind, outcome=StoreRun.Outcome.RUNNING)
         .exclude(pk=current.pk)
-        .update(outcome=SyncRun.Outcome.FAILED, message="interrupted: the process died", finished_at=timezone.now())
+        .update(outcome=StoreRun.Outcome.FAILED, message="interrupted: the process died", finished_at=timezone.now())
     )
 
 
 class RunState:
-    """The counters of a run, saved to its SyncRun row now and then and at the end."""
+    """The counters of a run, saved to its StoreRun row now and then and at the end."""
 
-    def __init__(self, run: SyncRun) -> None:
+    def __init__(self, run: StoreRun) -> None:
         self.run = run
         self.outcome: str | None = None
         self.message = ""
@@ -46,7 +46,7 @@ class RunState:
         if final:
             if self.outcome is None:
                 failed = run.files_failed or run.projects_failed or self.problems
-                self.outcome = SyncRun.Outcome.PARTIAL if failed else SyncRun.Outcome.OK
+                self.outcome = StoreRun.Outcome.PARTIAL if failed else StoreRun.Outcome.OK
             run.outcome = self.outcome
             run.finished_at = timezone.now()
             hidden = self.failures_total - len(run.failures)

@@ -20,7 +20,7 @@ from sync.blobstore import StoreBusy, blob_path, store_lock, store_root, store_t
 from sync.engine.download import DownloadJob, download_to_store
 from sync.engine.http import Client
 from sync.engine.pool import bounded_map
-from sync.models import File, Project, SyncRun
+from sync.models import File, Project, StoreRun
 from sync.progress import Progress
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
@@ -73,7 +73,7 @@ def _hash_blob(sha256: str, expected_size: int | None) -> _Check:
     return _Check(sha256, "", stat.st_size, stat.st_mtime_ns)
 
 
-def store_verify(*, quick: bool = False, repair: bool = False, progress: Progress | None = None) -> SyncRun:
+def store_verify(*, quick: bool = False, repair: bool = False, progress: Progress | None = None) -> StoreRun:
     """Re-hash every stored blob (every core) and report missing and corrupt ones; repair by fetching again.
 
     quick: skip blobs whose size and mtime are unchanged since their last full check. A damaged blob
@@ -84,12 +84,12 @@ def store_verify(*, quick: bool = False, repair: bool = False, progress: Progres
     """
     progress = progress or Progress()
     with store_lock(name="verify"):
-        run = SyncRun.objects.create(kind=SyncRun.Kind.VERIFY)
-        runs_fail_stale(kind=SyncRun.Kind.VERIFY, current=run)
+        run = StoreRun.objects.create(kind=StoreRun.Kind.VERIFY)
+        runs_fail_stale(kind=StoreRun.Kind.VERIFY, current=run)
         return _verify(run, quick=quick, repair=repair, progress=progress)
 
 
-def _verify(run: SyncRun, *, quick: bool, repair: bool, progress: Progress) -> SyncRun:
+def _verify(run: StoreRun, *, quick: bool, repair: bool, progress: Progress) -> StoreRun:
     rows = [
         _StoredFile(**values)
         for values in File.objects.filter(state=File.State.STORED).values(
@@ -177,14 +177,14 @@ def _verify(run: SyncRun, *, quick: bool, repair: bool, progress: Progress) -> S
         f"{len(damaged)} damaged, {len(repaired)} repaired"
     )
     run.message = "; ".join(notes)
-    run.outcome = SyncRun.Outcome.PARTIAL if left else SyncRun.Outcome.OK
+    run.outcome = StoreRun.Outcome.PARTIAL if left else StoreRun.Outcome.OK
     run.finished_at = timezone.now()
     run.save()
     return run
 
 
 def _repair(
-    damaged: dict[str, str], by_blob: dict[str, list[_StoredFile]], run: SyncRun, progress: Progress
+    damaged: dict[str, str], by_blob: dict[str, list[_StoredFile]], run: StoreRun, progress: Progress
 ) -> dict[str, tuple[int, int]]:
     """Fetch damaged blobs again from their upstream URL; returns {sha256: (size, mtime_ns)} of the mended."""
     tmp_dir = store_tmp_dir()
@@ -216,7 +216,7 @@ def _repair(
     return mended
 
 
-def store_collect(*, min_age_seconds: float | None = None, progress: Progress | None = None) -> SyncRun:
+def store_collect(*, min_age_seconds: float | None = None, progress: Progress | None = None) -> StoreRun:
     """Delete blobs that no File row and no published tree references, and stale temp files.
 
     A blob with more than one link is hardlinked from a published tree (MIRROR_ROOT/pub) and stays.
@@ -226,10 +226,10 @@ def store_collect(*, min_age_seconds: float | None = None, progress: Progress | 
     progress = progress or Progress()
     if min_age_seconds is None:
         min_age_seconds = float(settings.SYNC_COLLECT_MIN_AGE)
-    run = SyncRun.objects.create(kind=SyncRun.Kind.COLLECT)
+    run = StoreRun.objects.create(kind=StoreRun.Kind.COLLECT)
     try:
         with store_lock(wait_seconds=float(settings.SYNC_COLLECT_LOCK_WAIT)):
-            runs_fail_stale(kind=SyncRun.Kind.COLLECT, current=run)
+            runs_fail_stale(kind=StoreRun.Kind.COLLECT, current=run)
             referenced = set(File.objects.exclude(sha256="").values_list("sha256", flat=True))
             referenced.update(File.objects.exclude(upstream_sha256="").values_list("upstream_sha256", flat=True))
             cutoff = time.time() - min_age_seconds
@@ -256,11 +256,11 @@ def store_collect(*, min_age_seconds: float | None = None, progress: Progress | 
                 _rmdir_if_empty(directory.parent)
             temp_removed = store_tmp_clean()
     except StoreBusy as error:
-        run.outcome = SyncRun.Outcome.FAILED
+        run.outcome = StoreRun.Outcome.FAILED
         run.message = str(error)
     else:
         run.files_removed = removed
-        run.outcome = SyncRun.Outcome.OK
+        run.outcome = StoreRun.Outcome.OK
         run.message = (
             f"removed {removed} unreferenced blobs ({freed} bytes), kept {kept_linked} still linked from "
             f"published trees, removed {temp_removed} temporary files"

@@ -7,7 +7,7 @@ import pytest
 from metadata.models import Revision
 from metadata.services import collection_publish
 from metadata.signals import revision_committed
-from sync.models import SyncRun
+from sync.models import StoreRun
 from sync.signals import catalogue_changed
 from tests.metadata.conftest import BASE_PACKAGES
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_a_changed_catalogue_queues_publication_and_nothing_else(monkeypatch):
     queued = []
     monkeypatch.setattr("django_q.tasks.async_task", lambda func, *args, **kwargs: queued.append(func))
-    catalogue_changed.send(sender=SyncRun, runs=[])
+    catalogue_changed.send(sender=StoreRun, runs=[])
     assert queued == ["metadata.tasks.publish_task"]
 
 
@@ -26,7 +26,7 @@ def test_a_receiver_that_cannot_queue_never_breaks_the_sender(monkeypatch):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr("django_q.tasks.async_task", broken)
-    catalogue_changed.send(sender=SyncRun, runs=[])  # logged, not raised
+    catalogue_changed.send(sender=StoreRun, runs=[])  # logged, not raised
 
 
 def test_revision_committed_is_sent_once_the_repomd_is_in_place(catalogue, full_collection, mirror_root):

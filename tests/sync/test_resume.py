@@ -85,7 +85,7 @@ def test_kill_9_mid_sync_then_resume(fake_upstream, tmp_path):
     assert not list(tmp_dir.glob("*")), "temporary files were not cleaned up"
     with sqlite3.connect(db) as connection:
         states = dict(connection.execute("SELECT filename, state FROM sync_file").fetchall())
-        runs = connection.execute("SELECT outcome, message FROM sync_syncrun ORDER BY id").fetchall()
+        runs = connection.execute("SELECT outcome, message FROM sync_storerun ORDER BY id").fetchall()
         stored = connection.execute("SELECT sha256 FROM sync_file").fetchall()
     assert set(states.values()) == {"stored"} and len(states) == 6
     assert runs[0] == ("failed", "interrupted: the process died")

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 
 from sync.blobstore import StoreBusy, blob_path, store_lock, store_tmp_dir
-from sync.models import File, Project, SyncRun
+from sync.models import File, Project, StoreRun
 from sync.sample_packages import SamplePackage
 from sync.services import catalogue_next_serial, store_collect, store_verify, upstream_sync
 from sync.tasks import verify_task
@@ -28,7 +28,7 @@ PACKAGES = [SamplePackage(f"mm-v{number}", "1.0", payload_bytes=4096) for number
 def synced(fake_upstream, upstream_row, mirror_root):
     for package in PACKAGES:
         fake_upstream.add(package)
-    assert upstream_sync(upstream=upstream_row).outcome == SyncRun.Outcome.OK
+    assert upstream_sync(upstream=upstream_row).outcome == StoreRun.Outcome.OK
     return {package.filename: File.objects.get(filename=package.filename) for package in PACKAGES}
 
 
@@ -51,7 +51,7 @@ def test_verify_finds_and_repair_mends_all_three(synced, mirror_root):
     flipped, truncated, deleted = damage(synced)
 
     run = store_verify()
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     reasons = {failure["filename"]: failure["reason"] for failure in run.failures}
     assert set(reasons) == {flipped.filename, truncated.filename, deleted.filename}
     assert "corrupt" in reasons[flipped.filename]
@@ -63,18 +63,18 @@ def test_verify_finds_and_repair_mends_all_three(synced, mirror_root):
     # The files are back on the list to fetch; repair does it now.
     File.objects.filter(filename__in=reasons).update(state=File.State.STORED)
     repaired = store_verify(repair=True)
-    assert repaired.outcome == SyncRun.Outcome.OK, repaired.failures
+    assert repaired.outcome == StoreRun.Outcome.OK, repaired.failures
     assert repaired.files_repaired == 3
     assert File.objects.filter(state=File.State.STORED).count() == 4
     assert_store_sound(mirror_root)
-    assert store_verify().outcome == SyncRun.Outcome.OK
+    assert store_verify().outcome == StoreRun.Outcome.OK
 
 
 def test_unrepaired_damage_is_fetched_again_by_the_next_sync(synced, upstream_row, mirror_root):
     damage(synced)
-    assert store_verify().outcome == SyncRun.Outcome.PARTIAL
+    assert store_verify().outcome == StoreRun.Outcome.PARTIAL
     run = upstream_sync(upstream=upstream_row)
-    assert run.outcome == SyncRun.Outcome.OK and run.files_downloaded == 3
+    assert run.outcome == StoreRun.Outcome.OK and run.files_downloaded == 3
     assert_store_sound(mirror_root)
 
 
@@ -82,7 +82,7 @@ def test_repair_that_cannot_fetch_reports_partial(synced, fake_upstream, mirror_
     flipped, _truncated, _deleted = damage(synced)
     fake_upstream.file(flipped.filename).always = "404"
     run = store_verify(repair=True)
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     assert run.files_repaired == 2
     assert [failure["filename"] for failure in run.failures] == [flipped.filename]
     assert "repair failed" in run.failures[0]["reason"]
@@ -135,7 +135,7 @@ def test_collect_keeps_referenced_linked_and_young_blobs(synced, mirror_root):
 
     run = store_collect(min_age_seconds=3600)
 
-    assert run.outcome == SyncRun.Outcome.OK
+    assert run.outcome == StoreRun.Outcome.OK
     assert run.files_removed == 1
     assert not orphan.exists() and young.exists() and linked.exists() and not stale_tmp.exists()
     for row in synced.values():
@@ -160,36 +160,38 @@ def test_corrupt_blob_of_a_file_without_index_hash_is_replaced_by_the_next_sync(
     fake_upstream, upstream_row, mirror_root
 ):
     fake_upstream.add(PACKAGES[0], listed_sha256=None)
-    assert upstream_sync(upstream=upstream_row).outcome == SyncRun.Outcome.OK
+    assert upstream_sync(upstream=upstream_row).outcome == StoreRun.Outcome.OK
     row = File.objects.get()
     path = blob_path(row.sha256)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
 
-    assert store_verify().outcome == SyncRun.Outcome.PARTIAL
+    assert store_verify().outcome == StoreRun.Outcome.PARTIAL
     assert File.objects.get().state == File.State.PENDING
 
     run = upstream_sync(upstream=upstream_row)
-    assert run.outcome == SyncRun.Outcome.OK and run.files_downloaded == 1
+    assert run.outcome == StoreRun.Outcome.OK and run.files_downloaded == 1
     assert_store_sound(mirror_root)
-    assert store_verify().outcome == SyncRun.Outcome.OK
+    assert store_verify().outcome == StoreRun.Outcome.OK
 
 
-@pytest.mark.parametrize("kind", [SyncRun.Kind.VERIFY, SyncRun.Kind.COLLECT, SyncRun.Kind.SYNC])
+@pytest.mark.parametrize("kind", [StoreRun.Kind.VERIFY, StoreRun.Kind.COLLECT, StoreRun.Kind.SYNC])
 def test_stale_running_runs_are_marked_interrupted_by_the_next_run_of_their_kind(kind, fake_upstream, upstream_row):
-    stale = SyncRun.objects.create(kind=kind, upstream=upstream_row if kind == SyncRun.Kind.SYNC else None)
-    other_kind = SyncRun.objects.create(kind=SyncRun.Kind.SYNC if kind != SyncRun.Kind.SYNC else SyncRun.Kind.VERIFY)
+    stale = StoreRun.objects.create(kind=kind, upstream=upstream_row if kind == StoreRun.Kind.SYNC else None)
+    other_kind = StoreRun.objects.create(
+        kind=StoreRun.Kind.SYNC if kind != StoreRun.Kind.SYNC else StoreRun.Kind.VERIFY
+    )
     {
-        SyncRun.Kind.VERIFY: store_verify,
-        SyncRun.Kind.COLLECT: store_collect,
-        SyncRun.Kind.SYNC: lambda: upstream_sync(upstream=upstream_row),
+        StoreRun.Kind.VERIFY: store_verify,
+        StoreRun.Kind.COLLECT: store_collect,
+        StoreRun.Kind.SYNC: lambda: upstream_sync(upstream=upstream_row),
     }[kind]()
     stale.refresh_from_db()
-    assert stale.outcome == SyncRun.Outcome.FAILED and "interrupted" in stale.message
+    assert stale.outcome == StoreRun.Outcome.FAILED and "interrupted" in stale.message
     assert stale.finished_at is not None
     other_kind.refresh_from_db()
-    assert other_kind.outcome == SyncRun.Outcome.RUNNING
+    assert other_kind.outcome == StoreRun.Outcome.RUNNING
 
 
 def test_verify_while_another_verify_runs_is_skipped(synced):
@@ -200,7 +202,7 @@ def test_verify_while_another_verify_runs_is_skipped(synced):
         call_command("verify", stdout=out)
         assert "another verify" in out.getvalue()
         assert verify_task() == "skipped"
-    assert not SyncRun.objects.filter(kind=SyncRun.Kind.VERIFY).exists()
+    assert not StoreRun.objects.filter(kind=StoreRun.Kind.VERIFY).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -235,7 +237,7 @@ def test_verify_and_a_sync_writer_take_locks_in_the_same_order(synced, mirror_ro
     finally:
         writer.join(30)
     assert errors == []
-    assert run.outcome == SyncRun.Outcome.PARTIAL and run.files_failed == 3
+    assert run.outcome == StoreRun.Outcome.PARTIAL and run.files_failed == 3
     assert File.objects.get(id=sound.id).attempts == 7
 
 

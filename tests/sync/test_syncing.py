@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from sync.blobstore import blob_path, store_lock
-from sync.models import File, Project, SyncRun
+from sync.models import File, Project, StoreRun
 from sync.sample_packages import SamplePackage, build_package, write_static_index
 from sync.services import catalogue_next_serial, upstream_add, upstream_sync
 from sync.tasks import sync_all_task
@@ -24,7 +24,7 @@ HELLO_SDIST = SamplePackage("mm-hello", "1.0.0", kind="sdist")
 OTHER = SamplePackage("mm-other", "2.0.0")
 
 
-def failed_names(run: SyncRun) -> set[str]:
+def failed_names(run: StoreRun) -> set[str]:
     return {failure["filename"] for failure in run.failures}
 
 
@@ -36,7 +36,7 @@ def test_html_upstream_full_sync_then_no_change(fake_upstream, upstream_row, mir
 
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.OK, run.failures
+    assert run.outcome == StoreRun.Outcome.OK, run.failures
     assert (run.files_new, run.files_downloaded, run.files_failed) == (3, 3, 0)
     row = File.objects.get(filename=HELLO.filename)
     assert row.state == File.State.STORED
@@ -57,7 +57,7 @@ def test_html_upstream_full_sync_then_no_change(fake_upstream, upstream_row, mir
     serials = dict(Project.objects.values_list("normalized_name", "change_serial"))
     fake_upstream.hits.clear()
     again = upstream_sync(upstream=upstream_row)
-    assert again.outcome == SyncRun.Outcome.OK
+    assert again.outcome == StoreRun.Outcome.OK
     assert (again.files_new, again.files_downloaded, again.projects_changed) == (0, 0, 0)
     # One conditional request per project page, nothing else.
     assert sum(count for path, count in fake_upstream.hits.items() if path.startswith("/files/")) == 0
@@ -73,7 +73,7 @@ def test_json_only_upstream_with_serials_costs_one_request(fake_upstream, upstre
 
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.OK, run.failures
+    assert run.outcome == StoreRun.Outcome.OK, run.failures
     row = File.objects.get(filename=HELLO.filename)
     assert row.core_metadata_sha256 == "-"
     assert row.yanked and row.yanked_reason == ""
@@ -82,7 +82,7 @@ def test_json_only_upstream_with_serials_costs_one_request(fake_upstream, upstre
 
     fake_upstream.hits.clear()
     again = upstream_sync(upstream=upstream_row)
-    assert again.outcome == SyncRun.Outcome.OK
+    assert again.outcome == StoreRun.Outcome.OK
     assert sum(fake_upstream.hits.values()) == 1  # the root page: its serial did not move
 
 
@@ -90,7 +90,7 @@ def test_file_upstream_on_disk(tmp_path, mirror_root):
     built = write_static_index(tmp_path / "upstream", [HELLO, HELLO_SDIST, OTHER])
     upstream = upstream_add(name="local", url=(tmp_path / "upstream" / "simple").as_uri())
     run = upstream_sync(upstream=upstream)
-    assert run.outcome == SyncRun.Outcome.OK, run.failures
+    assert run.outcome == StoreRun.Outcome.OK, run.failures
     for filename, data in built.items():
         row = File.objects.get(filename=filename)
         assert blob_path(row.sha256).read_bytes() == data
@@ -104,7 +104,7 @@ def test_wrong_hash_is_refused_then_fixed(fake_upstream, upstream_row, mirror_ro
 
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     assert failed_names(run) == {HELLO.filename}
     assert "sha256 mismatch" in run.failures[0]["reason"]
     row = File.objects.get(filename=HELLO.filename)
@@ -114,7 +114,7 @@ def test_wrong_hash_is_refused_then_fixed(fake_upstream, upstream_row, mirror_ro
 
     bad.listed_sha256 = ""  # the upstream fixes its index
     again = upstream_sync(upstream=upstream_row)
-    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert again.outcome == StoreRun.Outcome.OK, again.failures
     assert File.objects.get(filename=HELLO.filename).state == File.State.STORED
     assert_store_sound(mirror_root)
 
@@ -129,7 +129,7 @@ def test_body_faults_fail_the_file_and_a_second_run_completes(fault, reason, fak
 
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     assert failed_names(run) == {HELLO.filename}
     assert reason.lower() in run.failures[0]["reason"].lower()
     assert File.objects.get(filename=OTHER.filename).state == File.State.STORED
@@ -140,7 +140,7 @@ def test_body_faults_fail_the_file_and_a_second_run_completes(fault, reason, fak
 
     victim.always = ""
     again = upstream_sync(upstream=upstream_row)
-    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert again.outcome == StoreRun.Outcome.OK, again.failures
     assert again.files_downloaded == 1
     assert File.objects.get(filename=HELLO.filename).state == File.State.STORED
     assert_store_sound(mirror_root)
@@ -149,7 +149,7 @@ def test_body_faults_fail_the_file_and_a_second_run_completes(fault, reason, fak
 def test_500_then_success_is_retried_within_the_run(fake_upstream, upstream_row, mirror_root):
     victim = fake_upstream.add(HELLO, faults=["500", "503"])
     run = upstream_sync(upstream=upstream_row)
-    assert run.outcome == SyncRun.Outcome.OK, run.failures
+    assert run.outcome == StoreRun.Outcome.OK, run.failures
     row = File.objects.get(filename=HELLO.filename)
     assert row.state == File.State.STORED and row.attempts == 3
     assert fake_upstream.hits[victim.path] == 3
@@ -172,7 +172,7 @@ def test_missing_hashes_accept_good_archives_and_refuse_corrupt_ones(fake_upstre
 
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     assert failed_names(run) == {OTHER.filename, "mm_bz-1.0.tar.bz2", truncated_tgz.filename}
     for fake in (good_wheel, good_sdist):
         row = File.objects.get(filename=fake.filename)
@@ -185,7 +185,7 @@ def test_missing_hashes_accept_good_archives_and_refuse_corrupt_ones(fake_upstre
     bz2_sdist.filename = SamplePackage("mm-bz", "1.0").filename
     truncated_tgz.data = build_package(SamplePackage("mm-tgz", "1.0", kind="sdist"))
     again = upstream_sync(upstream=upstream_row)
-    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert again.outcome == StoreRun.Outcome.OK, again.failures
     assert not File.objects.exclude(state=File.State.STORED).exists()
     assert File.objects.get(filename=OTHER.filename).sha256 == corrupt.sha256()
     assert_store_sound(mirror_root)
@@ -207,7 +207,7 @@ def test_unsafe_names_are_refused_before_the_disk(fake_upstream, upstream_row, m
 
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     refused = {failure["filename"] for failure in run.failures if failure["project"] == "mm-evil"}
     assert refused == {"../x.whl", "a/b.whl", "..%2F..%2Fevil-1.0-py3-none-any.whl", "not-a-package.txt"}
     assert all(failure["reason"].startswith("refused") for failure in run.failures)
@@ -220,7 +220,7 @@ def test_unsafe_names_are_refused_before_the_disk(fake_upstream, upstream_row, m
     del fake_upstream.extra_pages["/simple/mm-evil/"]
     fake_upstream.add(SamplePackage("mm-evil", "1.0"))
     again = upstream_sync(upstream=upstream_row)
-    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert again.outcome == StoreRun.Outcome.OK, again.failures
     assert File.objects.filter(project__normalized_name="mm-evil", state=File.State.STORED).count() == 1
     assert_store_sound(mirror_root)
 
@@ -233,7 +233,7 @@ def test_oversized_index_page_fails_that_project_only(fake_upstream, upstream_ro
 
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     assert run.projects_failed == 1
     assert "exceeds the cap" in run.failures[0]["reason"]
     assert File.objects.get(filename=OTHER.filename).state == File.State.STORED
@@ -241,7 +241,7 @@ def test_oversized_index_page_fails_that_project_only(fake_upstream, upstream_ro
     del fake_upstream.extra_pages["/simple/mm-huge/"]
     fake_upstream.add(SamplePackage("mm-huge", "1.0"))
     again = upstream_sync(upstream=upstream_row)
-    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert again.outcome == StoreRun.Outcome.OK, again.failures
     assert File.objects.filter(project__normalized_name="mm-huge", state=File.State.STORED).count() == 1
 
 
@@ -250,14 +250,14 @@ def test_oversized_root_page_fails_the_run(fake_upstream, upstream_row, settings
     for number in range(60):
         fake_upstream.projects[f"mm-project-{number:03d}"] = []
     run = upstream_sync(upstream=upstream_row)
-    assert run.outcome == SyncRun.Outcome.FAILED
+    assert run.outcome == StoreRun.Outcome.FAILED
     assert "exceeds the cap" in run.message
     assert not Project.objects.exists()
 
     settings.SYNC_MAX_INDEX_BYTES = 64 * 1024  # the page fits again
     fake_upstream.add(OTHER)
     again = upstream_sync(upstream=upstream_row)
-    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert again.outcome == StoreRun.Outcome.OK, again.failures
     assert Project.objects.count() == 61
     assert File.objects.get(filename=OTHER.filename).state == File.State.STORED
 
@@ -265,7 +265,7 @@ def test_oversized_root_page_fails_the_run(fake_upstream, upstream_row, settings
 def test_unreachable_upstream_fails_the_run(db):
     upstream = upstream_add(name="gone", url="http://127.0.0.1:9/simple/")
     run = upstream_sync(upstream=upstream)
-    assert run.outcome == SyncRun.Outcome.FAILED
+    assert run.outcome == StoreRun.Outcome.FAILED
     assert "root page" in run.message
 
 
@@ -280,7 +280,7 @@ def test_deletions_upstream_reach_the_catalogue(fake_upstream, upstream_row, mir
     del fake_upstream.projects["mm-other"]
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.OK
+    assert run.outcome == StoreRun.Outcome.OK
     assert (run.files_removed, run.projects_removed) == (2, 1)
     assert list(File.objects.values_list("filename", flat=True)) == [HELLO.filename]
     other = Project.objects.get(normalized_name="mm-other")
@@ -318,7 +318,7 @@ def test_upstream_filters_limit_the_projects(fake_upstream, db):
     fake_upstream.add(OTHER)
     upstream = upstream_add(name="filtered", url=fake_upstream.url, filters={"exclude_projects": ["mm-oth*"]})
     run = upstream_sync(upstream=upstream)
-    assert run.outcome == SyncRun.Outcome.OK
+    assert run.outcome == StoreRun.Outcome.OK
     assert list(Project.objects.values_list("normalized_name", flat=True)) == ["mm-hello"]
 
 
@@ -349,7 +349,7 @@ def test_file_over_the_size_cap_is_refused_without_retry(fake_upstream, upstream
     big = fake_upstream.add(SamplePackage("mm-big", "1.0", payload_bytes=10_000))
     fake_upstream.add(SamplePackage("mm-small", "1.0"))
     run = upstream_sync(upstream=upstream_row)
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     assert failed_names(run) == {big.filename}
     assert "size cap" in run.failures[0]["reason"]
     assert fake_upstream.hits[big.path] == 1
@@ -366,7 +366,7 @@ def test_unsafe_project_names_fail_only_themselves(mode, fake_upstream, upstream
 
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     assert run.projects_failed == len(bad_names)
     refused = {failure["project"]: failure["reason"] for failure in run.failures}
     assert set(refused) == set(bad_names)
@@ -377,7 +377,7 @@ def test_unsafe_project_names_fail_only_themselves(mode, fake_upstream, upstream
 
     for name in bad_names:
         del fake_upstream.projects[name]
-    assert upstream_sync(upstream=upstream_row).outcome == SyncRun.Outcome.OK
+    assert upstream_sync(upstream=upstream_row).outcome == StoreRun.Outcome.OK
 
 
 def test_over_long_fields_fail_only_their_project_or_file(fake_upstream, upstream_row, mirror_root):
@@ -394,7 +394,7 @@ def test_over_long_fields_fail_only_their_project_or_file(fake_upstream, upstrea
 
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.PARTIAL, run.message
+    assert run.outcome == StoreRun.Outcome.PARTIAL, run.message
     reasons = {failure["filename"] or failure["project"]: failure["reason"] for failure in run.failures}
     assert set(reasons) == {long_name, long_python.filename, long_version.filename}
     assert "longer than 200" in reasons[long_name]
@@ -409,7 +409,7 @@ def test_over_long_fields_fail_only_their_project_or_file(fake_upstream, upstrea
     long_python.requires_python = ">=3.8"
     long_version.filename = "mm_version-1.0-py3-none-any.whl"
     again = upstream_sync(upstream=upstream_row)
-    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert again.outcome == StoreRun.Outcome.OK, again.failures
     assert File.objects.filter(state=File.State.STORED).count() == 3
     assert_store_sound(mirror_root)
 
@@ -424,7 +424,7 @@ def test_a_trickle_below_the_minimum_rate_fails_and_is_retried_next_run(
 
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     assert failed_names(run) == {victim.filename}
     assert "too slow" in run.failures[0]["reason"]
     assert File.objects.get(filename=victim.filename).state == File.State.FAILED
@@ -432,7 +432,7 @@ def test_a_trickle_below_the_minimum_rate_fails_and_is_retried_next_run(
 
     victim.always = ""
     again = upstream_sync(upstream=upstream_row)
-    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert again.outcome == StoreRun.Outcome.OK, again.failures
     assert File.objects.get(filename=victim.filename).state == File.State.STORED
 
 
@@ -440,13 +440,13 @@ def test_mass_removal_is_refused_unless_allowed(fake_upstream, upstream_row, mir
     for number in range(25):
         fake_upstream.projects[f"mm-project-{number:02d}"] = []
     fake_upstream.add(OTHER)
-    assert upstream_sync(upstream=upstream_row).outcome == SyncRun.Outcome.OK
+    assert upstream_sync(upstream=upstream_row).outcome == StoreRun.Outcome.OK
 
     for number in range(20):  # a truncated but valid root page
         del fake_upstream.projects[f"mm-project-{number:02d}"]
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     assert run.projects_removed == 0
     assert "SYNC_MAX_REMOVE_FRACTION" in run.failures[0]["reason"]
     assert "--allow-mass-removal" in run.message
@@ -456,7 +456,7 @@ def test_mass_removal_is_refused_unless_allowed(fake_upstream, upstream_row, mir
     out = io.StringIO()
     call_command("sync", "--allow-mass-removal", stdout=out)
     assert Project.objects.filter(removed=True).count() == 20
-    assert SyncRun.objects.order_by("-id").first().outcome == SyncRun.Outcome.OK
+    assert StoreRun.objects.order_by("-id").first().outcome == StoreRun.Outcome.OK
 
 
 def test_304_to_an_unconditional_request_fails_that_project(fake_upstream, upstream_row, mirror_root):
@@ -466,14 +466,14 @@ def test_304_to_an_unconditional_request_fails_that_project(fake_upstream, upstr
 
     run = upstream_sync(upstream=upstream_row)
 
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     assert [failure["project"] for failure in run.failures] == ["mm-hello"]
     assert "304" in run.failures[0]["reason"]
     assert File.objects.get(filename=OTHER.filename).state == File.State.STORED
 
     del fake_upstream.page_status["/simple/mm-hello/"]
     again = upstream_sync(upstream=upstream_row)
-    assert again.outcome == SyncRun.Outcome.OK, again.failures
+    assert again.outcome == StoreRun.Outcome.OK, again.failures
     assert File.objects.get(filename=HELLO.filename).state == File.State.STORED
 
 
@@ -481,7 +481,7 @@ def test_304_to_an_unconditional_root_request_fails_the_run(fake_upstream, upstr
     fake_upstream.add(OTHER)
     fake_upstream.page_status["/simple/"] = 304
     run = upstream_sync(upstream=upstream_row)
-    assert run.outcome == SyncRun.Outcome.FAILED
+    assert run.outcome == StoreRun.Outcome.FAILED
     assert "304" in run.message
 
 
@@ -502,7 +502,7 @@ def test_file_upstream_links_cannot_leave_its_tree(tmp_path, mirror_root):
 
     run = upstream_sync(upstream=upstream)
 
-    assert run.outcome == SyncRun.Outcome.PARTIAL
+    assert run.outcome == StoreRun.Outcome.PARTIAL
     assert failed_names(run) == {"mm_secret-1.0.tar.gz"}
     assert "outside" in run.failures[0]["reason"]
     assert not blob_path(digest).exists()
@@ -517,5 +517,5 @@ def test_sync_while_the_store_is_busy_is_skipped_not_failed(fake_upstream, upstr
         call_command("sync", stdout=out)  # exits 0
         assert "another sync" in out.getvalue()
         assert sync_all_task() == {"skipped": "another sync, verify --repair or collect is using the store"}
-    assert not SyncRun.objects.exists()
-    assert upstream_sync(upstream=upstream_row).outcome == SyncRun.Outcome.OK
+    assert not StoreRun.objects.exists()
+    assert upstream_sync(upstream=upstream_row).outcome == StoreRun.Outcome.OK

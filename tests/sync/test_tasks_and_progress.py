@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from sync.models import SyncRun
+from sync.models import StoreRun
 from sync.progress import LogProgress, TerminalProgress, progress_for
 from sync.sample_packages import SamplePackage
 from sync.tasks import collect_task, sync_all_task, verify_task
@@ -20,7 +20,7 @@ def test_tasks_run_sync_verify_and_collect(fake_upstream, upstream_row):
     assert verify_task() == "ok"
     assert verify_task(quick=True, repair=True) == "ok"
     assert collect_task() == "ok"
-    assert list(SyncRun.objects.order_by("id").values_list("kind", flat=True)) == [
+    assert list(StoreRun.objects.order_by("id").values_list("kind", flat=True)) == [
         "sync",
         "verify",
         "verify",

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from sync.models import SyncRun, Upstream
+from sync.models import StoreRun, Upstream
 from sync.services import upstream_add
 
 pytestmark = pytest.mark.django_db
@@ -53,18 +53,18 @@ def test_upstream_add_command():
 
 def test_admin_lists_runs(client, admin_user_account):
     upstream = upstream_add(name="main", url="https://upstream.example/simple/")
-    run = SyncRun.objects.create(upstream=upstream, outcome=SyncRun.Outcome.PARTIAL, files_failed=1)
+    run = StoreRun.objects.create(upstream=upstream, outcome=StoreRun.Outcome.PARTIAL, files_failed=1)
     run.failures = [{"project": "demo", "filename": "demo-1.0.tar.gz", "reason": "HTTP 404"}]
     run.save()
     client.force_login(admin_user_account)
     for path in (
-        "/admin/sync/syncrun/",
-        f"/admin/sync/syncrun/{run.pk}/change/",
+        "/admin/sync/storerun/",
+        f"/admin/sync/storerun/{run.pk}/change/",
         "/admin/sync/upstream/",
         "/admin/sync/project/",
         "/admin/sync/file/",
     ):
         response = client.get(path)
         assert response.status_code == 200, path
-    detail = client.get(f"/admin/sync/syncrun/{run.pk}/change/").content.decode()
+    detail = client.get(f"/admin/sync/storerun/{run.pk}/change/").content.decode()
     assert "HTTP 404" in detail

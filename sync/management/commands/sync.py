@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sync.blobstore import StoreBusy
-from sync.models import SyncRun, Upstream
+from sync.models import StoreRun, Upstream
 from sync.progress import progress_for, run_summary, runs_failures_describe
 from sync.services import sync_all
 
@@ -33,9 +33,9 @@ class Command(BaseCommand):
             upstreams = list(Upstream.objects.filter(enabled=True))
             if not upstreams:
                 raise CommandError("no enabled upstream: add one with manage.py upstream_add NAME URL")
-        runs: list[SyncRun] = []
+        runs: list[StoreRun] = []
 
-        def finished(run: SyncRun) -> None:
+        def finished(run: StoreRun) -> None:
             runs.append(run)
             for line in run_summary(run):
                 self.stdout.write(line)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from sync.engine.http import Client
 from sync.engine.pool import bounded_map
 from sync.filters import FilterSpec
-from sync.models import SyncRun, Upstream
+from sync.models import StoreRun, Upstream
 from sync.progress import Progress
 from sync.services.runs import RunState
 
@@ -67,7 +67,7 @@ class SyncContext:
         self.allowed_schemes: tuple[str, ...] = ("http", "https", "file") if local else ("http", "https")
 
     @property
-    def run(self) -> SyncRun:
+    def run(self) -> StoreRun:
         return self.state.run
 
     def bounded(

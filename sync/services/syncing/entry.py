@@ -19,7 +19,7 @@ from django.utils import timezone
 from sync.blobstore import store_lock, store_tmp_clean
 from sync.engine.http import Client, FetchError, file_tree_root, retrying
 from sync.engine.index import RemoteProject
-from sync.models import Project, SyncRun, Upstream
+from sync.models import Project, StoreRun, Upstream
 from sync.progress import Progress
 from sync.services.client import client_limits
 from sync.services.runs import RunState, runs_fail_stale
@@ -36,8 +36,8 @@ def sync_all(
     upstreams: Iterable[Upstream] | None = None,
     progress: Progress | None = None,
     allow_mass_removal: bool = False,
-    on_run: Callable[[SyncRun], None] | None = None,
-) -> list[SyncRun]:
+    on_run: Callable[[StoreRun], None] | None = None,
+) -> list[StoreRun]:
     """Sync every enabled upstream (or these `upstreams`) in turn; queue one publication if anything changed.
 
     on_run: called with each finished run (the command prints its summary).
@@ -46,7 +46,7 @@ def sync_all(
     """
     if upstreams is None:
         upstreams = Upstream.objects.filter(enabled=True).order_by("name")
-    runs: list[SyncRun] = []
+    runs: list[StoreRun] = []
     try:
         for upstream in upstreams:
             run = upstream_sync(
@@ -68,8 +68,8 @@ def upstream_sync(
     progress: Progress | None = None,
     publish: bool = True,
     allow_mass_removal: bool = False,
-) -> SyncRun:
-    """Sync one upstream: listings into the catalogue, files into the store, a SyncRun row for admins.
+) -> StoreRun:
+    """Sync one upstream: listings into the catalogue, files into the store, a StoreRun row for admins.
 
     Never raises for upstream trouble: the run records it (outcome failed or partial). After a
     run that changed anything, publication is queued (unless publish=False).
@@ -80,11 +80,11 @@ def upstream_sync(
     """
     progress = progress or Progress()
     with store_lock():
-        run = SyncRun.objects.create(upstream=upstream, kind=SyncRun.Kind.SYNC)
+        run = StoreRun.objects.create(upstream=upstream, kind=StoreRun.Kind.SYNC)
         state = RunState(run)
         try:
             # Holding the lock, no other run is alive: any still "running" died (kill -9, power loss).
-            runs_fail_stale(kind=SyncRun.Kind.SYNC, current=run)
+            runs_fail_stale(kind=StoreRun.Kind.SYNC, current=run)
             removed = store_tmp_clean()
             if removed:
                 progress.log(f"removed {removed} temporary files left by an interrupted run")
@@ -96,17 +96,17 @@ def upstream_sync(
             ) as client:
                 upstream_run(SyncContext(upstream, state, client, progress, allow_mass_removal=allow_mass_removal))
         except SyncAborted as error:
-            state.outcome = SyncRun.Outcome.FAILED
+            state.outcome = StoreRun.Outcome.FAILED
             state.message = str(error)
             progress.log(f"sync of {upstream.name} failed: {error}")
         except KeyboardInterrupt:
-            state.outcome = SyncRun.Outcome.FAILED
+            state.outcome = StoreRun.Outcome.FAILED
             state.message = "interrupted"
             state.save(final=True)
             raise
         except Exception as error:  # a bug must not leave the run "running" for ever
             logger.exception("sync of %s crashed", upstream.name)
-            state.outcome = SyncRun.Outcome.FAILED
+            state.outcome = StoreRun.Outcome.FAILED
             state.message = f"internal error: {type(error).__name__}: {error}"
         finally:
             progress.finish()
@@ -116,7 +116,7 @@ def upstream_sync(
     return run
 
 
-def run_changed(run: SyncRun) -> bool:
+def run_changed(run: StoreRun) -> bool:
     """Did this run change the catalogue (so publication has work)?"""
     return bool(
         run.files_new
@@ -128,9 +128,9 @@ def run_changed(run: SyncRun) -> bool:
     )
 
 
-def catalogue_changed_send(*, runs: list[SyncRun]) -> None:
+def catalogue_changed_send(*, runs: list[StoreRun]) -> None:
     """Tell the higher apps that these runs changed the catalogue (metadata queues publication)."""
-    catalogue_changed.send_robust(sender=SyncRun, runs=runs)
+    catalogue_changed.send_robust(sender=StoreRun, runs=runs)
 
 
 def upstream_run(ctx: SyncContext) -> None:
