@@ -9,7 +9,7 @@ from metadata.services import collection_publish
 from metadata.signals import revision_committed
 from sync.models import StoreRun
 from sync.signals import catalogue_changed
-from tests.metadata.conftest import BASE_PACKAGES
+from tests.factories import BASE_PACKAGES
 
 pytestmark = pytest.mark.django_db
 
