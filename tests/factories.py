@@ -170,6 +170,27 @@ class Catalogue:
         Project.objects.filter(pk=file.project_id).update(change_serial=catalogue_next_serial())
 
 
+def hostile_project(
+    catalogue: Catalogue, normalized: str, *, filename: str, sha256: str, display: str | None = None
+) -> File:
+    """A row written straight into the database, as a bug or a hostile upstream could leave it."""
+    project = Project.objects.create(
+        upstream=catalogue.upstream,
+        name=display or normalized,
+        normalized_name=normalized,
+        change_serial=catalogue_next_serial(),
+    )
+    return FileFactory(project=project, filename=filename, sha256=sha256, url="https://upstream.example/files/x")
+
+
+def hostile_file(project: Project, *, filename: str, sha256: str) -> File:
+    """Another such row, in an existing project."""
+    Project.objects.filter(pk=project.pk).update(change_serial=catalogue_next_serial())
+    return FileFactory(
+        project=project, filename=filename, sha256=sha256, version="2.0", url="https://upstream.example/files/x"
+    )
+
+
 # ---- collections (metadata) ----------------------------------------------------------------------------
 
 

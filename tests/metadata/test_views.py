@@ -1,8 +1,14 @@
-"""/pub/: the development server of published trees answers PEP 691 negotiation and refuses path tricks."""
+"""The pages of the metadata app: collections (filters, revisions, size; private ones hidden), and /pub/,
+the development server of published trees (PEP 691 negotiation, no path tricks)."""
 
 from __future__ import annotations
 
 import pytest
+
+from metadata.services import collection_publish
+from tests.metadata.conftest import make_collection
+
+pytestmark = pytest.mark.django_db
 
 JSON = "application/vnd.pypi.simple.v1+json"
 
@@ -17,6 +23,24 @@ def tree(mirror_root):
     (mirror_root / "store").mkdir()
     (mirror_root / "store" / "secret").write_text("not published")
     return mirror_root / "pub"
+
+
+def test_collection_page_shows_filters_revisions_and_size(client, base_catalogue):
+    collection = make_collection("wheels", package_types=["bdist_wheel"], include_prereleases=False)
+    revision = collection_publish(collection=collection)
+    page = client.get("/collections/wheels/").content.decode()
+    assert "bdist_wheel" in page and "Prereleases" in page
+    assert revision.repomd_sha256 in page
+    assert f"<dd>{revision.files}</dd>" in page
+    assert "/pub/wheels/simple/" in page
+
+
+def test_private_collections_are_hidden(client, admin_user_account):
+    make_collection("secret", public=False)
+    assert client.get("/collections/secret/").status_code == 404
+    assert "secret" not in client.get("/collections/").content.decode()
+    client.force_login(admin_user_account)
+    assert client.get("/collections/secret/").status_code == 200
 
 
 def test_html_by_default(client, tree):

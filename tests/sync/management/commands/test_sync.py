@@ -15,7 +15,7 @@ import pytest
 
 from sync.sample_packages import SamplePackage
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,5 @@
-"""Publication of collections: the tree against PEP 503/691/658/700, repodata, incremental and full runs."""
+"""Publication of collections (metadata.publishing.publisher through metadata.services): the tree against PEP
+503/691/658/700, repodata, incremental and full runs, filters; hostile project names."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import errno
 import gzip
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sqlite3
-from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
 
@@ -24,42 +25,33 @@ from metadata.tasks import publish_task
 from sync.blobstore import blob_path, metadata_blob_path
 from sync.models import File, Project, Upstream
 from sync.sample_packages import SamplePackage
+from tests.factories import hostile_project
 from tests.metadata.conftest import make_collection, tree_snapshot
+from tests.metadata.publishing.pages import parse
 
 pytestmark = pytest.mark.django_db
-
-
-class Anchors(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.anchors: list[tuple[dict, str]] = []
-        self._current: dict | None = None
-        self.meta: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "a":
-            self._current = dict(attrs)
-        if tag == "meta":
-            attrs = dict(attrs)
-            self.meta[attrs.get("name", "")] = attrs.get("content", "")
-
-    def handle_data(self, data):
-        if self._current is not None:
-            self.anchors.append((self._current, data))
-            self._current = None
-
-
-def parse(path: Path) -> Anchors:
-    parser = Anchors()
-    parser.feed(path.read_text())
-    return parser
 
 
 def tree(mirror_root: Path, slug: str = "full") -> Path:
     return mirror_root / "pub" / slug
 
 
-# -- the pages --------------------------------------------------------------------------------
+def primary_db_content(repomd: dict, root: Path) -> tuple[list, list]:
+    """The rows of a published primary.sqlite, without its ids."""
+    database = root.parent / "primary-content.sqlite"
+    database.write_bytes(gzip.decompress((root / repomd["data"]["primary_db"]["location"]).read_bytes()))
+    db = sqlite3.connect(database)
+    try:
+        projects = db.execute("SELECT name, display_name, last_serial FROM projects ORDER BY name").fetchall()
+        files = db.execute(
+            "SELECT p.name, f.filename, f.version, f.package_type, f.sha256, f.size, f.upload_time,"
+            " f.requires_python, f.yanked, f.yanked_reason, f.core_metadata_sha256, f.location"
+            " FROM files f JOIN projects p ON p.id = f.project_id ORDER BY p.name, f.filename"
+        ).fetchall()
+        return projects, files
+    finally:
+        db.close()
+        database.unlink()
 
 
 def test_pages_follow_pep_503_691_658_700(base_catalogue, full_collection, mirror_root):
@@ -198,60 +190,6 @@ def test_missing_blob_is_skipped_not_linked(catalogue, full_collection, mirror_r
     assert [f["filename"] for f in files] == [good.filename]
 
 
-# -- repodata ---------------------------------------------------------------------------------
-
-
-def read_repodata(root: Path) -> tuple[dict, dict, sqlite3.Connection]:
-    repomd = json.loads((root / "repodata" / "repomd.json").read_bytes())
-    assert set(repomd) == {"version", "collection", "revision", "timestamp", "upstream_serial", "counts", "data"}
-    assert repomd["version"] == 1
-    described = {}
-    for key in ("primary", "primary_db"):
-        entry = repomd["data"][key]
-        raw = (root / entry["location"]).read_bytes()
-        assert entry["location"].startswith(f"repodata/{entry['sha256']}-")
-        assert hashlib.sha256(raw).hexdigest() == entry["sha256"] and len(raw) == entry["size"]
-        opened = gzip.decompress(raw)
-        assert hashlib.sha256(opened).hexdigest() == entry["open_sha256"] and len(opened) == entry["open_size"]
-        described[key] = opened
-    database = root.parent / "primary-check.sqlite"
-    database.write_bytes(described["primary_db"])
-    return repomd, json.loads(described["primary"]), sqlite3.connect(database)
-
-
-def test_repodata_matches_the_catalogue(base_catalogue, full_collection, mirror_root):
-    revision = collection_publish(collection=full_collection)
-    repomd, primary, db = read_repodata(tree(mirror_root))
-    files = File.objects.select_related("project")
-    assert repomd["collection"] == "full" and repomd["revision"] == 1
-    assert repomd["counts"] == {"projects": 3, "files": files.count(), "bytes": sum(f.size for f in files)}
-    assert (
-        hashlib.sha256((tree(mirror_root) / "repodata/repomd.json").read_bytes()).hexdigest() == revision.repomd_sha256
-    )
-    assert revision.projects == 3 and revision.files == files.count()
-
-    expected = {(f.project.normalized_name, f.version, f.filename, f.sha256, f.size) for f in files}
-    rows = db.execute(
-        "SELECT p.name, f.version, f.filename, f.sha256, f.size, f.location"
-        " FROM files f JOIN projects p ON p.id = f.project_id"
-    ).fetchall()
-    assert {row[:5] for row in rows} == expected
-    for row in rows:
-        assert (tree(mirror_root) / row[5]).read_bytes() == blob_path(row[3]).read_bytes()
-    assert set(db.execute("SELECT p.name, v.version FROM versions v JOIN projects p ON p.id = v.project_id")) == {
-        (name, version) for name, version, *_ in expected
-    }
-    json_rows = {
-        (p["name"], f["version"], f["filename"], f["sha256"], f["size"])
-        for p in primary["projects"]
-        for f in p["files"]
-    }
-    assert json_rows == expected
-
-
-# -- incremental, full, determinism -----------------------------------------------------------
-
-
 def test_incremental_rewrites_only_changed_projects(base_catalogue, full_collection, mirror_root):
     collection_publish(collection=full_collection)
     root = tree(mirror_root)
@@ -293,51 +231,6 @@ def test_incremental_equals_full_and_full_is_deterministic(
     assert primary_db_content(fresh_repomd, tree(settings.MIRROR_ROOT)) == primary_db_content(
         incremental_repomd, tree(mirror_root)
     )
-
-
-def primary_db_content(repomd: dict, root: Path) -> tuple[list, list]:
-    """The rows of a published primary.sqlite, without its ids."""
-    database = root.parent / "primary-content.sqlite"
-    database.write_bytes(gzip.decompress((root / repomd["data"]["primary_db"]["location"]).read_bytes()))
-    db = sqlite3.connect(database)
-    try:
-        projects = db.execute("SELECT name, display_name, last_serial FROM projects ORDER BY name").fetchall()
-        files = db.execute(
-            "SELECT p.name, f.filename, f.version, f.package_type, f.sha256, f.size, f.upload_time,"
-            " f.requires_python, f.yanked, f.yanked_reason, f.core_metadata_sha256, f.location"
-            " FROM files f JOIN projects p ON p.id = f.project_id ORDER BY p.name, f.filename"
-        ).fetchall()
-        return projects, files
-    finally:
-        db.close()
-        database.unlink()
-
-
-def test_primary_db_is_changed_in_place_and_matches_the_catalogue(base_catalogue, full_collection, mirror_root):
-    collection_publish(collection=full_collection)
-    root = tree(mirror_root)
-    base_catalogue.add(SamplePackage("greeter", "0.4.0"))
-    base_catalogue.remove_project("numbers")
-    base_catalogue.add(SamplePackage("aardvark", "1.0"))
-    collection_publish(collection=full_collection)
-    repomd, primary, db = read_repodata(root)
-    ids = dict(db.execute("SELECT name, id FROM projects"))
-    assert ids["aardvark"] > ids["greeter"]  # added later: the next id, not its place by name
-    from_json = [
-        (p["name"], p["display_name"], p["last_serial"], [f["filename"] for f in p["files"]])
-        for p in primary["projects"]
-    ]
-    from_db = [
-        (name, display, serial, [row[0] for row in db.execute(
-            "SELECT filename FROM files WHERE project_id = ? ORDER BY filename", (pid,))])
-        for name, display, serial, pid in db.execute(
-            "SELECT name, display_name, last_serial, id FROM projects ORDER BY name")
-    ]  # fmt: skip
-    assert from_db == [(n, d, s, sorted(f)) for n, d, s, f in from_json]
-    assert "numbers" not in ids
-    # No stale rows in free pages of the published file (secure_delete).
-    raw = gzip.decompress((root / repomd["data"]["primary_db"]["location"]).read_bytes())
-    assert b"numbers-" not in raw
 
 
 def test_tombstones_and_lost_files_leave_the_tree(base_catalogue, full_collection, mirror_root):
@@ -386,9 +279,6 @@ def test_a_file_that_comes_back_is_not_pruned(catalogue, full_collection, mirror
     collection_publish(collection=full_collection)
     path = tree(mirror_root) / "packages" / file.sha256[:2] / file.sha256[2:4] / file.sha256 / file.filename
     assert path.exists()
-
-
-# -- collections: filters, upstreams ----------------------------------------------------------
 
 
 def test_filtered_collection(base_catalogue, mirror_root):
@@ -460,9 +350,6 @@ def test_invalid_filters_are_refused_and_nothing_is_written(base_catalogue, mirr
     assert not tree(mirror_root, "bad").exists()
 
 
-# -- command and task -------------------------------------------------------------------------
-
-
 def test_publish_command_and_task(base_catalogue, full_collection, mirror_root):
     make_collection("sdists", package_types=["sdist"])
     out = StringIO()
@@ -486,3 +373,29 @@ def test_publish_all_reports_failures_after_trying_every_collection(base_catalog
     with pytest.raises(PublishError, match="broken"):
         collections_publish_all()
     assert (tree(mirror_root) / "repodata/repomd.json").exists()
+
+
+def test_hostile_project_names_are_not_published(catalogue, full_collection, mirror_root, caplog):
+    good = catalogue.add(SamplePackage("good", "1.0"))
+    hostile = ['x"onmouseover="alert(1)', "a+b", "a/b", "../../escape", "Upper"]
+    for name in hostile:
+        hostile_project(catalogue, name, filename="good-1.0.tar.gz", sha256=good.sha256)
+    caplog.set_level(logging.ERROR, logger="metadata.publishing")
+
+    revision = collection_publish(collection=full_collection)
+
+    root = mirror_root / "pub" / "full"
+    assert revision.projects == 1
+    assert sorted(path.name for path in (root / "simple").iterdir()) == ["good", "index.html", "index.json"]
+    assert [p["name"] for p in json.loads((root / "simple/index.json").read_bytes())["projects"]] == ["good"]
+    for data in tree_snapshot(mirror_root).values():
+        assert b"onmouseover" not in data
+    assert not list(mirror_root.parent.rglob("escape"))
+    logged = caplog.text
+    for name in hostile:
+        assert repr(name) in logged
+    # The next publish (incremental and full) stays clean too.
+    catalogue.touch("good")
+    collection_publish(collection=full_collection)
+    collection_publish(collection=full_collection, full=True)
+    assert sorted(path.name for path in (root / "simple").iterdir()) == ["good", "index.html", "index.json"]
