@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from sync.engine.http import Client
+from sync.engine.http import Client, Page
+from sync.engine.index import ProjectListing, RemoteProject
 from sync.engine.pool import bounded_map
 from sync.filters import FilterSpec
 from sync.models import StoreRun, Upstream
@@ -40,6 +41,18 @@ class Known:
     last_modified: str
     page_sha256: str
     removed: bool
+
+
+@dataclass
+class PageResult:
+    """One project page as an index thread fetched and parsed it (error: why not)."""
+
+    remote: RemoteProject
+    page: Page | None = None
+    listing: ProjectListing | None = None
+    error: str = ""
+    unchanged: bool = False
+    sizes: dict[str, int] = field(default_factory=dict)
 
 
 def validator(value: str, limit: int | None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,10 +12,7 @@ from sync.models import File, Project
 from sync.records import FILE_RECORD_FIELDS
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
-from sync.services.syncing.context import Known, SyncContext, validator
-
-if TYPE_CHECKING:
-    from sync.services.syncing.listing import PageResult
+from sync.services.syncing.context import Known, PageResult, SyncContext, validator
 
 # HTTP validators longer than their column are dropped (the next request is then unconditional).
 MAX_ETAG_LENGTH = Project._meta.get_field("etag").max_length

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -12,24 +11,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from sync.engine.http import FetchError, Page, retrying
-from sync.engine.index import IndexFormatError, ProjectListing, RemoteProject, parse_project, parse_root
+from sync.engine.index import IndexFormatError, RemoteProject, parse_project, parse_root
 from sync.models import File, Project
 from sync.services.catalogue import catalogue_next_serial
-from sync.services.syncing.context import FLUSH_EVERY_ITEMS, FLUSH_EVERY_SECONDS, Known, SyncAborted, SyncContext
+from sync.services.syncing.context import (
+    FLUSH_EVERY_ITEMS,
+    FLUSH_EVERY_SECONDS,
+    Known,
+    PageResult,
+    SyncAborted,
+    SyncContext,
+)
 from sync.services.syncing.diffing import apply_listings
 
 # The mass removal guard (SYNC_MAX_REMOVE_FRACTION) applies from this many listed projects on.
 MASS_REMOVAL_MIN_PROJECTS = 20
-
-
-@dataclass
-class PageResult:
-    remote: RemoteProject
-    page: Page | None = None
-    listing: ProjectListing | None = None
-    error: str = ""
-    unchanged: bool = False
-    sizes: dict[str, int] = field(default_factory=dict)
 
 
 def root_listing(ctx: SyncContext, root: Page, known: dict[str, Known]) -> tuple[int | None, dict[str, RemoteProject]]:
