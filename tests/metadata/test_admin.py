@@ -5,28 +5,9 @@ from __future__ import annotations
 import pytest
 
 from metadata.models import Collection
+from tests.metadata.test_forms import form_data
 
 pytestmark = pytest.mark.django_db
-
-
-def form_data(**overrides) -> dict:
-    data = {
-        "slug": "linux",
-        "title": "Linux wheels",
-        "description": "",
-        "public": "on",
-        "max_lag_seconds": "3600",
-        "include_projects": "[]",
-        "exclude_projects": "[]",
-        "package_types": "[]",
-        "platform_tags": "[]",
-        "python_versions": "[]",
-        "include_prereleases": "on",
-        "latest_versions": "",
-        "max_file_size": "",
-    }
-    data.update(overrides)
-    return data
 
 
 INLINE = {"revisions-TOTAL_FORMS": "0", "revisions-INITIAL_FORMS": "0"}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 from sync.engine.http import Client, Page
@@ -23,6 +24,25 @@ FLUSH_EVERY_ITEMS = 200
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class Batch(Generic[T]):
+    """What the pools produced, written by the main thread in batches: every FLUSH_EVERY_ITEMS items or
+    FLUSH_EVERY_SECONDS, whichever comes first, and once more at the end (flush)."""
+
+    def __init__(self, write: Callable[[list[T]], None]) -> None:
+        self.write = write
+        self.items: list[T] = []
+        self.flushed = time.monotonic()
+
+    def add(self, item: T) -> None:
+        self.items.append(item)
+        if len(self.items) >= FLUSH_EVERY_ITEMS or time.monotonic() - self.flushed >= FLUSH_EVERY_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.write(self.items)
+        self.items, self.flushed = [], time.monotonic()
 
 
 class SyncAborted(Exception):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from sync.engine.download import DownloadJob, DownloadResult, download_to_store
 from sync.models import File, Project
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
-from sync.services.syncing.context import FLUSH_EVERY_ITEMS, FLUSH_EVERY_SECONDS, SyncContext
+from sync.services.syncing.context import Batch, SyncContext
 
 
 @dataclass(frozen=True)
@@ -46,13 +45,12 @@ def download_pending(ctx: SyncContext) -> None:
         return
     info = {row.id: row for row in rows}
     jobs = [DownloadJob(row.id, row.filename, row.url, row.upstream_sha256, row.size) for row in rows]
-    pending_updates: list[DownloadResult] = []
     jobs = order_jobs(ctx, jobs)
     total_bytes = sum(job.expected_size or 0 for job in jobs)
     ctx.progress.start("download", total_files=len(jobs), total_bytes=total_bytes)
     tmp_dir = store_tmp_dir()
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    flushed = time.monotonic()
+    batch: Batch[DownloadResult] = Batch(lambda results: apply_downloads(ctx, results, info))
 
     def fetch(job: DownloadJob) -> DownloadResult:
         return download_to_store(
@@ -72,11 +70,8 @@ def download_pending(ctx: SyncContext) -> None:
             if not result.ok:
                 filename = info[result.key].filename
                 ctx.progress.log(f"failed {filename}: {result.reason}")
-            pending_updates.append(result)
-            if len(pending_updates) >= FLUSH_EVERY_ITEMS or time.monotonic() - flushed >= FLUSH_EVERY_SECONDS:
-                apply_downloads(ctx, pending_updates, info)
-                pending_updates, flushed = [], time.monotonic()
-    apply_downloads(ctx, pending_updates, info)
+            batch.add(result)
+    batch.flush()
     ctx.progress.finish()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin
 
@@ -15,8 +14,7 @@ from sync.engine.index import IndexFormatError, RemoteProject, parse_project, pa
 from sync.models import File, Project
 from sync.services.catalogue import catalogue_next_serial
 from sync.services.syncing.context import (
-    FLUSH_EVERY_ITEMS,
-    FLUSH_EVERY_SECONDS,
+    Batch,
     Known,
     PageResult,
     SyncAborted,
@@ -90,8 +88,7 @@ def tombstone(ctx: SyncContext, rows: list[Known]) -> None:
 
 def fetch_projects(ctx: SyncContext, remotes: list[RemoteProject], known: dict[str, Known]) -> None:
     ctx.progress.start("index", total_files=len(remotes), unit="pages")
-    batch: list[PageResult] = []
-    flushed = time.monotonic()
+    batch: Batch[PageResult] = Batch(lambda results: apply_listings(ctx, results, known))
 
     def fetch(remote: RemoteProject) -> PageResult:
         return fetch_project(ctx, remote, known.get(remote.normalized_name))
@@ -108,11 +105,8 @@ def fetch_projects(ctx: SyncContext, remotes: list[RemoteProject], known: dict[s
             if result.page is not None and result.page.not_modified and row is not None:
                 if result.remote.serial is None or result.remote.serial == row.last_serial:
                     continue  # nothing at all to write
-            batch.append(result)
-            if len(batch) >= FLUSH_EVERY_ITEMS or time.monotonic() - flushed >= FLUSH_EVERY_SECONDS:
-                apply_listings(ctx, batch, known)
-                batch, flushed = [], time.monotonic()
-    apply_listings(ctx, batch, known)
+            batch.add(result)
+    batch.flush()
     ctx.progress.finish()
 
 
