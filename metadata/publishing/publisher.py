@@ -16,26 +16,23 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import Any
 
-from django.conf import settings
-
 from metadata import selectors
 from metadata.models import Collection
 from metadata.publishing.commit import commit, recover
 from metadata.publishing.core_metadata import (
     metadata_tmp_clean,
 )
+from metadata.publishing.garbage import garbage_prune
 from metadata.publishing.linking import Linker
+from metadata.publishing.primary import PrimaryDB, export_primary_sqlite
+from metadata.publishing.projects import ProjectPages
 from metadata.publishing.render import (
-    PublishedFile,
-    project_html,
-    project_json,
     root_html_chunks,
     root_json_chunks,
 )
 from metadata.publishing.repodata import gzip_data_write, primary_db_write, repomd_bytes, timestamp_now
-from metadata.publishing.state import SCHEMA_VERSION, PrimaryDB, PublishState, export_primary_sqlite
+from metadata.publishing.state import SCHEMA_VERSION, PublishState
 from metadata.publishing.tree import REPOMD, CollectionTree
-from sync.engine.names import is_normalized_project_name
 from sync.filters import FilterSpec
 
 logger = logging.getLogger(__name__)
@@ -82,7 +79,7 @@ class Publisher:
             self.recover()
             self.collection.refresh_from_db()
             result = self._publish(spec)
-            self.prune()
+            garbage_prune(tree)
             return result
 
     def _record(self, record: dict) -> Any:
@@ -144,12 +141,15 @@ class Publisher:
                 upstream_id=self.collection.upstream_id,
                 since_serial=None if full else self.collection.published_serial,
             )
+            projects = ProjectPages(
+                self.tree, self.linker, self.stats, self.collection, state, primary_db, spec, full, now, deletions
+            )
             for chunk in _batched(names, CHUNK_NAMES):
                 last_serial = max(last_serial, max(serial for _, serial in chunk))
-                self._publish_chunk([name for name, _ in chunk], state, primary_db, spec, full, deletions, now)
+                projects.publish([name for name, _ in chunk])
             if full:
                 for chunk in _batched(state.untouched_names(), CHUNK_NAMES):
-                    self._publish_chunk(chunk, state, primary_db, spec, full, deletions, now, gone=True)
+                    projects.publish(chunk, gone=True)
                 for name in tree.page_names_on_disk():
                     if not state.has_project(name):
                         deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
@@ -234,77 +234,5 @@ class Publisher:
         numbers = self.collection.revisions.order_by("-number").values_list("number", flat=True)
         return max(self.collection.revision, numbers.first() or 0) + 1
 
-    def _publish_chunk(
-        self,
-        names: list[str],
-        state: PublishState,
-        primary_db: PrimaryDB,
-        spec: FilterSpec,
-        full: bool,
-        deletions: list[str],
-        now: float,
-        *,
-        gone: bool = False,
-    ) -> None:
-        old = state.old_files(names)
-        published_before = state.published_names(names)
-        if full:
-            state.touch(names)
-        valid = set(names)
-        for name in names:
-            if not is_normalized_project_name(name):
-                # A name that is not a normalized PEP 503 name would become a path and HTML as is.
-                logger.error("%s: project name %r is not a normalized name: not published", self.collection.slug, name)
-                valid.discard(name)
-        allowed = [] if gone else [name for name in names if name in valid and spec.project_allowed(name)]
-        winners = selectors.catalogue_winners(allowed, upstream_id=self.collection.upstream_id) if allowed else {}
-        files = selectors.catalogue_stored_files([w.id for w in winners.values()]) if winners else {}
-        for name in names:
-            self.stats["projects_visited"] += 1
-            winner = winners.get(name)
-            old_files = old.get(name, {})
-            published: list[PublishedFile] = []
-            if winner is not None:
-                for file in spec.select_files(files[winner.id]):
-                    entry = self.linker.publish_file(file, old_files.get(file.filename))
-                    if entry is not None:
-                        published.append(entry)
-            if not published:
-                if name in published_before:
-                    if name in valid:  # an invalid name (from an older state) has no pages of ours
-                        deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
-                    state.delete_project(name, old_files, now)
-                    primary_db.delete_project(name)
-                continue
-            self.tree.stage(f"simple/{name}/index.html", project_html(winner.name, published))
-            self.tree.stage(f"simple/{name}/index.json", project_json(name, winner.change_serial, published))
-            if state.replace_project(name, winner.name, winner.change_serial, published, old_files, now):
-                primary_db.replace_project(name, winner.name, winner.change_serial, published)
-
     def _write_primary_db(self) -> dict:
         return primary_db_write(self.tree)
-
-    # -- pruning ------------------------------------------------------------------------------
-
-    def prune(self) -> int:
-        """Remove data files unreferenced for longer than PUBLISH_GRACE_SECONDS."""
-        if not self.tree.state_path.exists():
-            return 0
-        cutoff = time.time() - settings.PUBLISH_GRACE_SECONDS
-        state = PublishState(self.tree.state_path)
-        removed = 0
-        try:
-            for path in state.garbage_due(cutoff):
-                if not state.referenced(path):
-                    try:
-                        self.tree.remove_data_file(path)
-                        removed += 1
-                    except ValueError as error:  # recorded by an older version from a hostile row
-                        logger.error("%s: not pruned: %s", self.collection.slug, error)
-                state.garbage_discard([path])
-            state.commit()
-        finally:
-            state.close()
-        if removed:
-            logger.info("%s: pruned %s data files", self.collection.slug, removed)
-        return removed

@@ -158,35 +158,12 @@ class CollectionTree:
         try:
             os.link(source, target)
         except FileExistsError:
-            return self._relink_if_replaced(source, target)
+            return _relink_if_replaced(source, target)
         except OSError as error:
             if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
                 raise
-            self._copy_into(source, target)
+            _copy_into(source, target)
         return True
-
-    def _relink_if_replaced(self, source: Path, target: Path) -> bool:
-        """Point the tree at the store's blob again if the blob was replaced (verify --repair writes a new inode,
-        while the tree still links the damaged one). True when the tree's file changed."""
-        source_stat, target_stat = os.stat(source), os.stat(target)
-        if source_stat.st_dev != target_stat.st_dev:  # a copy across file systems: compare what is cheap
-            if source_stat.st_size == target_stat.st_size:
-                return False
-            self._copy_into(source, target)
-            return True
-        if source_stat.st_ino == target_stat.st_ino:
-            return False
-        temporary = target.with_name(f".relink-{uuid.uuid4().hex}")
-        os.link(source, temporary)
-        os.replace(temporary, target)
-        return True
-
-    def _copy_into(self, source: Path, target: Path) -> None:
-        def copy(out: Any) -> None:
-            with open(source, "rb") as handle:
-                shutil.copyfileobj(handle, out, 1024 * 1024)
-
-        atomic_write(target, copy, prefix=".copy-")
 
     def write_data_stream(self, relative_dir: str, suffix: str, write: Callable[[Any], None]) -> tuple[str, str, int]:
         """Write a data file through `write(handle)`, name it <sha256>-<suffix>; (relative, sha256, size)."""
@@ -301,6 +278,31 @@ class CollectionTree:
                 target.parent.rmdir()  # the <sha256>/ folder, once empty
             except OSError:
                 pass
+
+
+def _relink_if_replaced(source: Path, target: Path) -> bool:
+    """Point the tree at the store's blob again if the blob was replaced (verify --repair writes a new inode,
+    while the tree still links the damaged one). True when the tree's file changed."""
+    source_stat, target_stat = os.stat(source), os.stat(target)
+    if source_stat.st_dev != target_stat.st_dev:  # a copy across file systems: compare what is cheap
+        if source_stat.st_size == target_stat.st_size:
+            return False
+        _copy_into(source, target)
+        return True
+    if source_stat.st_ino == target_stat.st_ino:
+        return False
+    temporary = target.with_name(f".relink-{uuid.uuid4().hex}")
+    os.link(source, temporary)
+    os.replace(temporary, target)
+    return True
+
+
+def _copy_into(source: Path, target: Path) -> None:
+    def copy(out: Any) -> None:
+        with open(source, "rb") as handle:
+            shutil.copyfileobj(handle, out, 1024 * 1024)
+
+    atomic_write(target, copy, prefix=".copy-")
 
 
 def flat_name(relative: str) -> str:
