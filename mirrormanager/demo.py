@@ -11,6 +11,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from mirrors.registry.demo import demo_registry_ensure
+
 DEMO_ACCOUNTS = (
     # username, email, is_staff/superuser
     ("admin", "admin@mirrors.example", True),
@@ -91,4 +93,5 @@ def demo_seed(log: Callable[[str], None]) -> DemoResult:
     """Seed the demo network; safe to run any number of times."""
     result = DemoResult(new_passwords=demo_accounts_ensure())
     demo_upstream_ensure(log)
+    demo_registry_ensure(log)
     return result

@@ -14,6 +14,7 @@ from mirrormanager.config import (
     environ,
     parse_broker_url,
     parse_database_url,
+    parse_email_url,
 )
 
 ENV = environ()
@@ -40,6 +41,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "django_countries",
+    "auditlog",
+    "axes",
     "core.apps.CoreConfig",
     "mirrormanager.apps.ProjectConfig",
     "sync.apps.SyncConfig",
@@ -56,13 +60,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lock-out into its answer (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mirrormanager.urls"
 WSGI_APPLICATION = "mirrormanager.wsgi.application"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "my-sites"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses log-ins from a locked-out user name and address before checking passwords.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGOUT_REDIRECT_URL = "home"
 
 TEMPLATES = [
@@ -172,6 +183,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
+    # Every error is JSON with a "detail" message (and the field errors beside it).
+    "EXCEPTION_HANDLER": "mirrors.registry.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "mirrormanager API",
@@ -179,6 +192,42 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one user name from one address,
+# that pair is locked out for LOGIN_COOLOFF_MINUTES, on the web log-in and on POST /api/v1/auth/token/.
+AXES_FAILURE_LIMIT = env_int(ENV, "LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int(ENV, "LOGIN_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "mirrors.registry.throttling.lockout_response"
+AXES_VERBOSE = False
+
+# The audit trail (django-auditlog) of the registry; tokens are masked in it.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "mirrors.site", "m2m_fields": ["admins"]},
+    {"model": "mirrors.siteinvitation", "mask_fields": ["token"]},
+    {"model": "mirrors.host", "mask_fields": ["verification_token"], "exclude_fields": ["updated_at"]},
+    # The probes' own bookkeeping is history (ProbeResult), not an audited change.
+    {
+        "model": "mirrors.hosturl",
+        "exclude_fields": [
+            "updated_at",
+            "probe_state",
+            "probe_reason",
+            "probe_revision",
+            "probe_revisions_behind",
+            "probe_lag_seconds",
+            "probed_at",
+            "next_probe_at",
+            "consecutive_failures",
+            "reachable_ipv4",
+            "reachable_ipv6",
+        ],
+    },
+    "mirrors.netblock",
+    "mirrors.hostcountry",
+    "mirrors.hostpeerasn",
+)
 
 LOGGING = {
     "version": 1,
@@ -189,7 +238,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-EMAIL_BACKEND = ENV.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# EMAIL_URL (smtp://, smtp+tls://, smtp+ssl://, console://, locmem://, file:///…); EMAIL_BACKEND still overrides.
+globals().update(parse_email_url(ENV.get("EMAIL_URL")))
+EMAIL_BACKEND = ENV.get("EMAIL_BACKEND", EMAIL_BACKEND)  # noqa: F821 -- set by the line above
 DEFAULT_FROM_EMAIL = ENV.get("DEFAULT_FROM_EMAIL", "mirrormanager@localhost")
 
 if PRODUCTION:

@@ -13,7 +13,19 @@ from django.utils import timezone
 from packaging.utils import canonicalize_name
 
 from metadata.models import Collection, Revision
-from mirrors.models import Host, HostState, HostURL, Netblock, ProbeState, Site, URLScheme
+from mirrors.geo_tables import continent_of
+from mirrors.models import (
+    Host,
+    HostCountry,
+    HostPeerASN,
+    HostState,
+    HostURL,
+    Netblock,
+    ProbeState,
+    Site,
+    SiteInvitation,
+    URLScheme,
+)
 from sync.blobstore import blob_path
 from sync.models import File, Project, Upstream
 from sync.sample_packages import SamplePackage, build_package
@@ -234,13 +246,14 @@ class HostFactory(factory.django.DjangoModelFactory):
     site = factory.SubFactory(SiteFactory)
     name = factory.Sequence(lambda n: f"mirror{n}.example.org")
     country = "DE"
-    continent = "EU"
+    continent = factory.LazyAttribute(lambda host: continent_of(host.country))
     bandwidth_mbps = 1000
     state = HostState.PENDING
     verification_token = factory.LazyFunction(lambda: secrets.token_hex(16))
 
     class Params:
         approved = factory.Trait(state=HostState.APPROVED, verified_at=factory.LazyFunction(timezone.now))
+        verified = factory.Trait(verified_at=factory.LazyFunction(timezone.now))
 
 
 class HostURLFactory(factory.django.DjangoModelFactory):
@@ -264,3 +277,29 @@ class NetblockFactory(factory.django.DjangoModelFactory):
 
     host = factory.SubFactory(HostFactory)
     cidr = factory.Sequence(lambda n: f"198.51.{n % 256}.0/24")
+
+
+class HostCountryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HostCountry
+
+    host = factory.SubFactory(HostFactory)
+    country = "FR"
+
+
+class HostPeerASNFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HostPeerASN
+
+    host = factory.SubFactory(HostFactory)
+    asn = factory.Sequence(lambda n: 3320 + n)
+
+
+class SiteInvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SiteInvitation
+
+    site = factory.SubFactory(SiteFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.org")
+    token = factory.LazyFunction(lambda: secrets.token_urlsafe(32))
+    invited_by = factory.LazyAttribute(lambda invitation: invitation.site.owner)

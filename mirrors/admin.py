@@ -1,0 +1,3 @@
+"""The Django admin of the mirrors app: each part registers its own models."""
+
+import mirrors.registry.admin  # noqa: F401
