@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from mirrors.registry.demo import demo_registry_ensure
+from mirrors.probing.demo import demo_network_ensure
 
 DEMO_ACCOUNTS = (
     # username, email, is_staff/superuser
@@ -94,4 +95,7 @@ def demo_seed(log: Callable[[str], None]) -> DemoResult:
     result = DemoResult(new_passwords=demo_accounts_ensure())
     demo_upstream_ensure(log)
     demo_registry_ensure(log)
+    demo_network_ensure(
+        log, var_dir=settings.VAR_DIR, mirror_root=settings.MIRROR_ROOT, upstream_name=DEMO_UPSTREAM_NAME
+    )
     return result

@@ -23,6 +23,8 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec("collect-blobs", "sync.tasks.collect_task", minutes=24 * 60),
     # A sync that changed something queues publication itself; this one also prunes files past their grace.
     ScheduleSpec("publish", "metadata.tasks.publish_task", minutes=15),
+    # Each URL is probed about every PROBE_INTERVAL, staggered: this run takes whatever is due.
+    ScheduleSpec("probe", "mirrors.probing.tasks.probe_task", minutes=5),
 )
 
 

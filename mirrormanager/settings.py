@@ -126,6 +126,23 @@ MIRROR_ROOT = Path(ENV.get("MIRROR_ROOT", VAR_DIR / "mirror"))
 # Serve MIRROR_ROOT/pub from Django (make run, tests); in production nginx serves it.
 SERVE_PUBLISHED = env_bool(ENV, "SERVE_PUBLISHED", not PRODUCTION)
 PROBE_ALLOW_PRIVATE = env_bool(ENV, "PROBE_ALLOW_PRIVATE", False)
+# Probes.
+PROBE_INTERVAL = env_int(ENV, "PROBE_INTERVAL", 3600, minimum=60)  # seconds between two probes of one URL
+PROBE_CONNECT_TIMEOUT = env_int(ENV, "PROBE_CONNECT_TIMEOUT", 10, minimum=1)
+PROBE_READ_TIMEOUT = env_int(ENV, "PROBE_READ_TIMEOUT", 30, minimum=1)
+PROBE_MAX_BYTES = env_int(ENV, "PROBE_MAX_BYTES", 1024 * 1024, minimum=1024)  # repomd.json
+PROBE_SAMPLE_FILES = env_int(ENV, "PROBE_SAMPLE_FILES", 3, minimum=0)  # files hashed per probe
+PROBE_SAMPLE_MAX_BYTES = env_int(ENV, "PROBE_SAMPLE_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
+PROBE_PER_HOST = env_int(ENV, "PROBE_PER_HOST", 2, minimum=1)  # probes of one host at a time
+PROBE_WORKERS = env_int(ENV, "PROBE_WORKERS", 128, minimum=1)  # probes at a time in all
+PROBE_DISABLE_AFTER = env_int(ENV, "PROBE_DISABLE_AFTER", 3, minimum=1)  # consecutive failures
+PROBE_HISTORY_DAYS = env_int(ENV, "PROBE_HISTORY_DAYS", 30, minimum=1)
+# A run in which more than this share of probes fail (of at least PROBE_VOID_MIN_URLS) is void.
+PROBE_VOID_FRACTION = env_float(ENV, "PROBE_VOID_FRACTION", 0.5, minimum=0.0, maximum=1.0)
+PROBE_VOID_MIN_URLS = env_int(ENV, "PROBE_VOID_MIN_URLS", 4, minimum=1)
+# /metrics (Prometheus text format): off unless enabled; then only from these networks when any are given.
+METRICS_ENABLED = env_bool(ENV, "METRICS_ENABLED", False)
+METRICS_ALLOWED_CIDRS = env_list(ENV, "METRICS_ALLOWED_CIDRS", [])
 GEOIP_DB = ENV.get("GEOIP_DB") or None
 GEOIP_ASN_DB = ENV.get("GEOIP_ASN_DB") or None
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 HANG_LIMIT = 15.0  # seconds a hanging route holds its connection at most
 
@@ -62,6 +63,14 @@ class FakeServer:
     stopping: threading.Event = field(default_factory=threading.Event)
     port: int = 0
     scheme: str = "http"
+    root: Path | None = None  # paths without a route are served from this directory
+
+    def file_for(self, path: str) -> Path | None:
+        if self.root is None:
+            return None
+        candidate = (self.root / unquote(path).lstrip("/")).resolve()
+        inside = candidate.is_relative_to(self.root.resolve())
+        return candidate if inside and candidate.is_file() else None
 
     @property
     def base(self) -> str:
@@ -82,6 +91,8 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             server.requests.append(path)
             route = server.routes.get(path, server.default)
+            if route is None and (file := server.file_for(path)) is not None:
+                route = file.read_bytes()
             if route is None:
                 self._send(404, b"not found")
             elif isinstance(route, bytes):
@@ -122,10 +133,14 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serve(
-    routes: dict[str, Route] | None = None, *, default: Route | None = None, tls: ssl.SSLContext | None = None
+    routes: dict[str, Route] | None = None,
+    *,
+    default: Route | None = None,
+    tls: ssl.SSLContext | None = None,
+    root: Path | None = None,
 ) -> Iterator[FakeServer]:
     """A threaded server on 127.0.0.1 (a free port) for the length of the block."""
-    fake = FakeServer(routes=dict(routes or {}), default=default, scheme="https" if tls else "http")
+    fake = FakeServer(routes=dict(routes or {}), default=default, scheme="https" if tls else "http", root=root)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     httpd.daemon_threads = True
     if tls is not None:
@@ -160,3 +175,65 @@ def self_signed_context(directory: Path, name: str = "mirror.example.org") -> tu
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     return context, cert
+
+
+def pretend_public_loopback(monkeypatch) -> tuple[dict[str, list[str]], list[str]]:
+    """Treat 127.0.0.1 as a public address and answer a few names from a table, so the guard runs with
+    allow_private=False while the only traffic still goes to 127.0.0.1. Returns (answers, lookups)."""
+    from core.net import guard
+
+    real_allowed = guard.address_allowed
+    answers = {"mirror.example.org": ["127.0.0.1"], "inside.example.org": ["10.0.0.5"]}
+    lookups: list[str] = []
+
+    def fake_resolve(host: str, port: int, family: int = 0) -> list[str]:
+        lookups.append(host)
+        if host not in answers:
+            raise guard.FetchFailed(f"could not resolve {host}: fake resolver")
+        return list(answers[host])
+
+    def allowed(address: str, *, allow_private: bool) -> bool:
+        return address == "127.0.0.1" or real_allowed(address, allow_private=allow_private)
+
+    monkeypatch.setattr(guard, "resolve", fake_resolve)
+    monkeypatch.setattr(guard, "address_allowed", allowed)
+    return answers, lookups
+
+
+@contextmanager
+def rsync_daemon(root: Path, workdir: Path, module: str = "pypi") -> Iterator[str]:
+    """An rsync daemon on 127.0.0.1 serving `root` as a read-only module; yields rsync://127.0.0.1:PORT/MODULE/."""
+    import os
+    import time
+
+    if shutil.which("rsync") is None:
+        raise RuntimeError("rsync is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = workdir / "rsyncd.conf"
+    config.write_text(
+        f"use chroot = no\nuid = {os.getuid()}\ngid = {os.getgid()}\npid file = {workdir / 'rsyncd.pid'}\n"
+        f"[{module}]\n  path = {root}\n  read only = yes\n"
+    )
+    process = subprocess.Popen(
+        ["rsync", "--daemon", "--no-detach", f"--config={config}", f"--port={port}", "--address=127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"rsync://127.0.0.1:{port}/{module}/"
+    finally:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)

@@ -35,32 +35,26 @@ from urllib3.exceptions import (
     SSLError,
 )
 
+from core.net.addresses import FAMILIES, address_allowed, resolve
+from core.net.errors import FetchError, FetchFailed, FetchRefused
+
+__all__ = [
+    "FetchError",
+    "FetchFailed",
+    "FetchRefused",
+    "Fetched",
+    "GuardedResponse",
+    "Hashed",
+    "address_allowed",
+    "guarded_fetch",
+    "guarded_sha256",
+    "open_guarded",
+    "resolve",
+]
+
 USER_AGENT = "mirrormanager-probe/0.1"
 CHUNK = 64 * 1024
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_FAMILIES = {0: socket.AF_UNSPEC, 4: socket.AF_INET, 6: socket.AF_INET6}
-# Well-known prefixes that embed an IPv4 address; the embedded address is judged instead.
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
-
-
-class FetchError(Exception):
-    """A fetch that gave no usable answer; `reason` is a message a person understands."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return self.reason
-
-
-class FetchRefused(FetchError):
-    """We would not fetch it: forbidden address or scheme, credentials in the URL, too many redirects, too big."""
-
-
-class FetchFailed(FetchError):
-    """The other side did not answer well: DNS, refused or reset connection, time-out, TLS, truncated body."""
 
 
 @dataclass(frozen=True)
@@ -110,50 +104,6 @@ class FetchLimits:
         if left <= 0:
             raise FetchFailed(f"gave up: the overall time limit ran out while {what}")
         return min(seconds, left)
-
-
-def address_allowed(address: str, *, allow_private: bool) -> bool:
-    """Whether a connection to this IP address may be made (False for anything not an IP address)."""
-    try:
-        ip = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return False
-    if ip.is_unspecified or ip.is_multicast:
-        return False  # never a real peer, whatever the setting
-    if allow_private:
-        return True
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(ip)
-        if embedded is not None:
-            return address_allowed(str(embedded), allow_private=False)
-        if ip in _NAT64_LOCAL or ip.is_site_local:
-            return False
-    return ip.is_global and not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved)
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def resolve(host: str, port: int, family: int = 0) -> list[str]:
-    """The addresses a name resolves to (in the resolver's order, without repeats); FetchFailed if none."""
-    try:
-        infos = socket.getaddrinfo(host, port, _FAMILIES[family], socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        raise FetchFailed(f"could not resolve {host}: {error.strerror or error}") from error
-    addresses: list[str] = []
-    for _family, _type, _proto, _name, sockaddr in infos:
-        if sockaddr[0] not in addresses:
-            addresses.append(str(sockaddr[0]))
-    if not addresses:
-        raise FetchFailed(f"{host} has no {'IPv' + str(family) if family else 'IP'} address")
-    return addresses
 
 
 @dataclass(frozen=True)
@@ -345,7 +295,7 @@ def open_guarded(
     ca_certs: str | None = None,
 ) -> Iterator[GuardedResponse]:
     """Open a URL under the guard, following redirects; the body is read from the yielded response."""
-    if family not in _FAMILIES:
+    if family not in FAMILIES:
         raise ValueError("family must be 0, 4 or 6")
     limits = FetchLimits(
         allow_private, connect_timeout, read_timeout, max_bytes, max_redirects, family, deadline, ca_certs

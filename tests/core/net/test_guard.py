@@ -8,9 +8,17 @@ import time
 
 import pytest
 
-from core.net import guard
 from core.net.guard import FetchFailed, FetchRefused, address_allowed, guarded_fetch, guarded_sha256
-from tests.fake_http import Hang, Redirect, Reset, Status, Truncated, self_signed_context, serve
+from tests.fake_http import (
+    Hang,
+    Redirect,
+    Reset,
+    Status,
+    Truncated,
+    pretend_public_loopback,
+    self_signed_context,
+    serve,
+)
 
 LIMITS = {"connect_timeout": 2.0, "read_timeout": 1.0, "max_bytes": 1024}
 
@@ -104,25 +112,7 @@ def test_redirects_are_followed_up_to_the_limit():
 
 @pytest.fixture
 def public_loopback(monkeypatch):
-    """Pretend 127.0.0.1 is a public address and give a few names fake answers, so the guard runs with
-    allow_private=False while the only traffic still goes to 127.0.0.1."""
-    real_allowed = guard.address_allowed
-    answers = {"mirror.example.org": ["127.0.0.1"], "inside.example.org": ["10.0.0.5"]}
-    lookups: list[str] = []
-
-    def fake_resolve(host, port, family=0):
-        lookups.append(host)
-        if host not in answers:
-            raise FetchFailed(f"could not resolve {host}: fake resolver")
-        return list(answers[host])
-
-    monkeypatch.setattr(guard, "resolve", fake_resolve)
-    monkeypatch.setattr(
-        guard,
-        "address_allowed",
-        lambda address, *, allow_private: address == "127.0.0.1" or real_allowed(address, allow_private=allow_private),
-    )
-    return answers, lookups
+    return pretend_public_loopback(monkeypatch)
 
 
 @pytest.mark.parametrize(
