@@ -23,6 +23,8 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec("collect-blobs", "sync.tasks.collect_task", minutes=24 * 60),
     # A sync that changed something queues publication itself; this one also prunes files past their grace.
     ScheduleSpec("publish", "metadata.tasks.publish_task", minutes=15),
+    # Changes and probe runs rebuild the mirrorlist at once; this is the safety net.
+    ScheduleSpec("mirrorlist-build", "mirrors.mirrorlist.tasks.mirrorlist_build_scheduled", minutes=10),
 )
 
 

@@ -109,3 +109,22 @@ class NetblockFactory(factory.django.DjangoModelFactory):
 
     host = factory.SubFactory(HostFactory)
     cidr = factory.Sequence(lambda n: f"198.51.{n % 256}.0/24")
+
+
+# ---- mirrorlist (mirrors.mirrorlist) -------------------------------------------------------------------
+
+
+class HostPeerASNFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mirrors.HostPeerASN"
+
+    host = factory.SubFactory(HostFactory)
+    asn = factory.Sequence(lambda n: 64600 + n)
+
+
+class HostCountryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mirrors.HostCountry"
+
+    host = factory.SubFactory(HostFactory)
+    country = "DE"
