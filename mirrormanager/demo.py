@@ -91,4 +91,7 @@ def demo_seed(log: Callable[[str], None]) -> DemoResult:
     """Seed the demo network; safe to run any number of times."""
     result = DemoResult(new_passwords=demo_accounts_ensure())
     demo_upstream_ensure(log)
+    from mirrors.mirrorlist.services import mirrorlist_build_logged  # the mirrorlist answers the demo mirrors
+
+    mirrorlist_build_logged(log)
     return result

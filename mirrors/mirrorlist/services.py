@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -64,6 +65,16 @@ def mirrorlist_build() -> BuildResult:
     log.info("mirrorlist: built snapshot v%s (%s bytes, %s URLs)", version, len(data), urls)
     return BuildResult(version, blob.sha256, len(data), len(table.hosts), urls, table.netblocks.size,
                        len(table.collections))  # fmt: skip
+
+
+def mirrorlist_build_logged(log: Callable[[str], None]) -> BuildResult:
+    """mirrorlist_build, saying what it built (the demo, commands)."""
+    result = mirrorlist_build()
+    log(
+        f"mirrorlist snapshot v{result.version}: {result.collections} collections, {result.hosts} hosts, "
+        f"{result.urls} URLs, {result.netblocks} netblocks, {result.size} bytes"
+    )
+    return result
 
 
 def mirrorlist_rebuild_request() -> bool:
