@@ -80,10 +80,22 @@ def _check_mirror_root(report: HealthReport) -> None:
     report.add("mirror_root", True, path=str(root), free_bytes=usage.f_bavail * usage.f_frsize)
 
 
+def _check_mirrorlist(report: HealthReport) -> None:
+    from mirrors.mirrorlist.selectors import mirrorlist_health
+
+    try:
+        details = mirrorlist_health()
+    except Exception as exc:  # an informational line must never break the health check
+        report.add("mirrorlist", True, note=f"unavailable: {exc}")
+        return
+    report.add("mirrorlist", **details)
+
+
 def health_report() -> HealthReport:
     """Check the database, the queue heartbeat and MIRROR_ROOT; never raises."""
     report = HealthReport()
     database_ok = _check_database(report)
     _check_queue(report, database_ok)
     _check_mirror_root(report)
+    _check_mirrorlist(report)
     return report

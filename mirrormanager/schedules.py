@@ -25,6 +25,8 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec("publish", "metadata.tasks.publish_task", minutes=15),
     # Each URL is probed about every PROBE_INTERVAL, staggered: this run takes whatever is due.
     ScheduleSpec("probe", "mirrors.probing.tasks.probe_task", minutes=5),
+    # Changes and probe runs rebuild the mirrorlist at once; this is the safety net.
+    ScheduleSpec("mirrorlist-build", "mirrors.mirrorlist.tasks.mirrorlist_build_scheduled", minutes=10),
 )
 
 

@@ -6,3 +6,6 @@ class MirrorsConfig(AppConfig):
 
     name = "mirrors"
     verbose_name = "Mirrors"
+
+    def ready(self) -> None:
+        from mirrors.mirrorlist import receivers  # noqa: F401 -- connects the rebuild receivers
