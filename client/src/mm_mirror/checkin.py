@@ -42,6 +42,9 @@ def mirror_checkin(*, origin: str, collection: str, dest: Path, host: int, token
     except ValueError:
         answer = {}
     if response.status >= 400 or not isinstance(answer, dict):
-        message = answer.get("detail") or answer.get("message") or answer if isinstance(answer, dict) else answer
-        raise OriginError(f"check-in refused (HTTP {response.status}): {message or response.body[:200]!r}")
+        message = (answer.get("detail") or answer.get("message") or answer) if isinstance(answer, dict) else answer
+        text = message if isinstance(message, str) else json.dumps(message) if message else ""
+        raise OriginError(
+            f"check-in refused (HTTP {response.status}): {text or response.body[:200].decode('utf-8', 'replace')}"
+        )
     return CheckinResult(state=str(answer.get("state", "")), answer=answer)

@@ -154,7 +154,7 @@ def cmd_checkin(args) -> int:
 
 
 def cmd_select(args) -> int:
-    from mm_mirror.select import mirror_select
+    from mm_mirror.selection import mirror_select
 
     return mirror_select(args, origin=_origin(args))
 
