@@ -103,7 +103,7 @@ class TreeHandler(SimpleHTTPRequestHandler):
 
 def tree_server(directory: Path, *, mode: str = "good") -> _Server:
     """Serves `directory` (holding `<slug>/`) at http://127.0.0.1:PORT/."""
-    return _Server(partial(TreeHandler, directory=str(directory)), mode=mode)
+    return _Server(partial(TreeHandler, directory=str(directory)), mode=mode, directory=directory)
 
 
 class HangingServer:

@@ -17,14 +17,15 @@ import pytest
 from mm_mirror.tree import REPOMD, check_pages, check_tree, project_pages, read_repomd
 
 from sync.sample_packages import SamplePackage
-from tests.client.conftest import origin  # noqa: F401 - the fixture
+from tests.client import conftest as client_fixtures
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+origin = client_fixtures.origin  # the fixture, shared with tests/client
 
 MM_MIRROR = Path(sys.executable).with_name("mm-mirror")
 
 
-def test_sync_is_whole_while_the_origin_publishes(origin, tmp_path):  # noqa: F811 - the imported fixture
+def test_sync_is_whole_while_the_origin_publishes(origin, tmp_path):
     origin.publish(*(SamplePackage(f"bulk{i}", "1.0", payload_bytes=150_000) for i in range(16)))
     dest = tmp_path / "dest"
     command = [str(MM_MIRROR), "sync", f"{origin.root}/", str(dest), "--bwlimit=600", "--delete", "--max-rounds=8"]

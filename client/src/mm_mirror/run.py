@@ -81,6 +81,8 @@ def proxy_run(args, *, origin: str, argv: Sequence[str]) -> int:
             code = child.wait()
         finally:
             signal.signal(signal.SIGINT, previous)
+        for line in server.pool.unanswered():
+            log(line)
     return 128 - code if code < 0 else code
 
 
@@ -96,5 +98,7 @@ def proxy_serve(args, *, origin: str) -> int:
                 pass
         except KeyboardInterrupt:
             pass
+        for line in server.pool.unanswered():
+            log(line)
         log("stopped; " + "; ".join(server.pool.summary()))
     return 0

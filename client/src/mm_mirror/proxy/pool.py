@@ -31,6 +31,7 @@ class MirrorState:
     good_since: float | None = None  # monotonic time of the last good check; None: not checked (again) yet
     current: bool = False
     checking: bool = False
+    check_started: float = 0.0
     demoted_at: float = 0.0
     demoted_until: float = 0.0
     failures: int = 0
@@ -115,6 +116,7 @@ class MirrorPool:
 
     def _start_check(self, state: MirrorState) -> None:
         state.checking = True
+        state.check_started = time.monotonic()
         threading.Thread(target=self._check, args=(state,), daemon=True, name=f"check {state.url}").start()
 
     # -- checking -----------------------------------------------------------------------------
@@ -179,6 +181,16 @@ class MirrorPool:
         self.log(
             f"failover: {state.url} ({reason}, {during}); demoted for {self.demote_seconds:.0f} s; next: {following}"
         )
+
+    def unanswered(self) -> list[str]:
+        """One line for each mirror whose first check has not answered yet (a hanging one, when we stop early)."""
+        now = time.monotonic()
+        with self.cond:
+            return [
+                f"skipped: {state.url} (no answer to its repomd.json check after {now - state.check_started:.1f} s)"
+                for state in self.states
+                if state.checking and state.good_since is None
+            ]
 
     def summary(self) -> list[str]:
         now = time.monotonic()
