@@ -56,6 +56,7 @@ class TreeHandler(SimpleHTTPRequestHandler):
     promises more bytes than it sends for package files."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # as nginx's tcp_nodelay
 
     def log_message(self, format, *args):  # noqa: A002
         pass

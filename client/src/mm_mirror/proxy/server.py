@@ -76,6 +76,9 @@ class ProxyServer(ThreadingHTTPServer):
 class ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "mm-mirror"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and the
+    # installer's delayed ACK hold the body back ~40 ms per answer.
+    disable_nagle_algorithm = True
     server: ProxyServer
 
     def log_message(self, format, *args):  # noqa: A002 - the signature of the base class
