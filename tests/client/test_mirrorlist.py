@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 import pytest
 from mm_mirror import mirrorlist
@@ -72,7 +73,11 @@ def test_fetch_falls_back_to_json_and_the_cache_serves_when_the_origin_is_down(t
         assert "/api/v1/mirrorlist/full/?format=metalink" in origin.requests
         assert "/api/v1/mirrorlist/full/?format=json" in origin.requests
         assert listing.source == "origin" and listing.repomd_sha256 == sha(REPOMD)
-        with pytest.raises(OriginError, match="no cached mirrorlist"):
+        with pytest.raises(OriginError, match="HTTP 404: .*no such collection"):
+            mirrorlist.load(origin.url, "other", cache=cache, timeout=5)
+        # An unknown collection is the origin's answer, not an outage: the cache does not hide it.
+        cache.store(origin.url, replace(listing, collection="other"))
+        with pytest.raises(OriginError, match="HTTP 404"):
             mirrorlist.load(origin.url, "other", cache=cache, timeout=5)
     # The origin is gone: the cache answers, and says how old it is.
     cached = mirrorlist.load(origin.url, "full", cache=cache, timeout=2, log=messages.append)

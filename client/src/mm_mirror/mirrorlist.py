@@ -170,21 +170,36 @@ def mirrorlist_url(origin: str, collection: str, fmt: str) -> str:
     return f"{origin}api/v1/mirrorlist/{quote(collection, safe='')}/?format={fmt}"
 
 
+class MirrorlistRefused(OriginError):
+    """The origin answered, and said no (4xx): the cache must not hide that (an unknown collection, say)."""
+
+
 def fetch(origin: str, collection: str, *, timeout: float) -> Mirrorlist:
-    """The metalink, or the JSON answer when the metalink fails; MirrorlistError/FetchError otherwise."""
+    """The metalink, or the JSON answer when the metalink is refused or unreadable.
+
+    OriginError when the origin is unreachable (the JSON form is not tried then: it would only double
+    the wait), MirrorlistRefused when it answers the JSON form with a 4xx.
+    """
     errors = []
     for fmt, accept in (("metalink", METALINK_TYPE), ("json", "application/json")):
         try:
             response = httpget.request(
                 mirrorlist_url(origin, collection, fmt), headers={"Accept": accept}, timeout=timeout
             )
+        except httpget.FetchError as error:
+            errors.append(f"{fmt}: {error}")
+            break
+        try:
             if response.status != 200:
-                raise MirrorlistError(f"HTTP {response.status}: {response.body[:200].decode('utf-8', 'replace')}")
+                message = response.body[:300].decode("utf-8", "replace").strip()
+                if fmt == "json" and 400 <= response.status < 500:
+                    raise MirrorlistRefused(f"mirrorlist of {collection!r}: HTTP {response.status}: {message}")
+                raise MirrorlistError(f"HTTP {response.status}: {message}")
             if fmt == "metalink":
                 mirrorlist = parse_metalink(response.body, collection)
             else:
                 mirrorlist = parse_json(response.body)
-        except (httpget.FetchError, MirrorlistError) as error:
+        except MirrorlistError as error:
             errors.append(f"{fmt}: {error}")
             continue
         mirrorlist.fetched_at = time.time()
@@ -226,6 +241,8 @@ def load(origin: str, collection: str, *, cache: MirrorlistCache, timeout: float
     """From the origin (and cached), or from the cache with its age when the origin does not answer."""
     try:
         mirrorlist = fetch(origin, collection, timeout=timeout)
+    except MirrorlistRefused:
+        raise
     except OriginError as error:
         cached = cache.load(origin, collection)
         if cached is None:
