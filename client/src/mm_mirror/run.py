@@ -1,0 +1,104 @@
+"""`mm-mirror run -- COMMAND…` and `mm-mirror proxy`: the local failover index proxy."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from mm_mirror import mirrorlist
+from mm_mirror.errors import NO_MIRROR, ClientError, UsageError
+from mm_mirror.proxy.pool import MirrorPool
+from mm_mirror.proxy.server import ProxyServer
+from mm_mirror.proxy.upstream import Connections
+
+
+def log(message: str) -> None:
+    print(f"mm-mirror: {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def running_proxy(args, *, origin: str, bind: str, port: int) -> Iterator[ProxyServer]:
+    """The proxy, serving in a thread, for the mirrorlist of args.collection (from the origin or the cache)."""
+    cache = mirrorlist.MirrorlistCache(args.cache_dir)
+    origin_timeout = max(args.timeout, 5.0)
+    listing = mirrorlist.load(origin, args.collection, cache=cache, timeout=origin_timeout, log=log)
+    for message in cache.log:
+        log(message)
+    if not listing.mirrors:
+        raise ClientError(f"the mirrorlist of {args.collection!r} lists no http(s) mirror", NO_MIRROR)
+
+    def refresh() -> mirrorlist.Mirrorlist | None:
+        try:
+            return mirrorlist.load(origin, args.collection, cache=cache, timeout=origin_timeout)
+        except ClientError:
+            return None
+
+    pool = MirrorPool(
+        listing, timeout=args.timeout, demote_seconds=args.demote_seconds, recheck_seconds=args.recheck_seconds,
+        parallel=args.parallel, log=log, refresh=refresh,
+    )  # fmt: skip
+    connections = Connections(connect_timeout=args.timeout, read_timeout=args.read_timeout)
+    try:
+        server = ProxyServer((bind, port), pool=pool, collection=args.collection, connections=connections)
+    except OSError as error:
+        raise UsageError(f"cannot listen on {bind}:{port}: {error.strerror or error}") from None
+    pool.warm()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def child_environment(index_url: str) -> dict[str, str]:
+    """pip's and uv's index variables pointed at the proxy (uv's older and newer names)."""
+    env = dict(os.environ)
+    env.update(PIP_INDEX_URL=index_url, UV_INDEX_URL=index_url, UV_DEFAULT_INDEX=index_url)
+    no_proxy = [entry for entry in env.get("NO_PROXY", "").split(",") if entry]
+    env["NO_PROXY"] = ",".join(dict.fromkeys([*no_proxy, "127.0.0.1", "localhost"]))
+    return env
+
+
+def proxy_run(args, *, origin: str, argv: Sequence[str]) -> int:
+    """Run one command with the proxy; its exit code (128 + N when a signal N ended it)."""
+    with running_proxy(args, origin=origin, bind="127.0.0.1", port=0) as server:
+        env = child_environment(server.index_url)
+        try:
+            child = subprocess.Popen(list(argv), env=env)
+        except OSError as error:
+            raise UsageError(f"cannot run {argv[0]!r}: {error.strerror or error}") from None
+        # The terminal's Ctrl-C reaches the child too; we wait for its verdict rather than dying first.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            code = child.wait()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        for line in server.pool.unanswered():
+            log(line)
+    return 128 - code if code < 0 else code
+
+
+def proxy_serve(args, *, origin: str) -> int:
+    """Serve until interrupted (SIGINT or SIGTERM)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with running_proxy(args, origin=origin, bind=args.bind, port=args.port) as server:
+        print(server.index_url, flush=True)
+        log(f"serving {args.collection!r} at {server.index_url}")
+        try:
+            while not stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            pass
+        for line in server.pool.unanswered():
+            log(line)
+        log("stopped; " + "; ".join(server.pool.summary()))
+    return 0
