@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,22 +81,26 @@ def _check_mirror_root(report: HealthReport) -> None:
     report.add("mirror_root", True, path=str(root), free_bytes=usage.f_bavail * usage.f_frsize)
 
 
-def _check_mirrorlist(report: HealthReport) -> None:
-    from mirrors.mirrorlist.selectors import mirrorlist_health
+# Checks that higher apps add (core imports none of them): each adds its line to the report and never raises.
+HealthCheck = Callable[[HealthReport], None]
+_REGISTERED_CHECKS: list[HealthCheck] = []
 
-    try:
-        details = mirrorlist_health()
-    except Exception as exc:  # an informational line must never break the health check
-        report.add("mirrorlist", True, note=f"unavailable: {exc}")
-        return
-    report.add("mirrorlist", **details)
+
+def health_check_register(check: HealthCheck) -> None:
+    """Add a check of a higher app to every health report (idempotent; called from an AppConfig.ready)."""
+    if check not in _REGISTERED_CHECKS:
+        _REGISTERED_CHECKS.append(check)
 
 
 def health_report() -> HealthReport:
-    """Check the database, the queue heartbeat and MIRROR_ROOT; never raises."""
+    """Check the database, the queue heartbeat, MIRROR_ROOT and what higher apps registered; never raises."""
     report = HealthReport()
     database_ok = _check_database(report)
     _check_queue(report, database_ok)
     _check_mirror_root(report)
-    _check_mirrorlist(report)
+    for check in _REGISTERED_CHECKS:
+        try:
+            check(report)
+        except Exception as exc:  # an informational line must never break the health check
+            report.add(getattr(check, "health_name", check.__name__), True, note=f"unavailable: {exc}")
     return report

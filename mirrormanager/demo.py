@@ -11,8 +11,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from mirrors.registry.demo import demo_registry_ensure
 from mirrors.probing.demo import demo_network_ensure
+from mirrors.registry.demo import demo_registry_ensure
 
 DEMO_ACCOUNTS = (
     # username, email, is_staff/superuser
