@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from django.views.static import serve as static_serve
 
 from metadata.selectors import collection_filters_described, collection_list_visible, collection_revisions
+from sync.engine.index import PEP691_JSON
 
 
 def collection_list(request: HttpRequest) -> HttpResponse:
@@ -32,9 +33,6 @@ def collection_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "tree_url": f"/pub/{collection.slug}/",
     }
     return render(request, "metadata/collection_detail.html", context)
-
-
-PEP691_JSON = "application/vnd.pypi.simple.v1+json"
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -35,25 +35,17 @@ class ProjectPages:
 
     def publish(self, names: list[str], *, gone: bool = False) -> None:
         """Publish these projects (gone: they left the catalogue, only their old pages go)."""
-        state, primary_db, spec, full, deletions, now = (
-            self.state,
-            self.primary_db,
-            self.spec,
-            self.full,
-            self.deletions,
-            self.now,
-        )
-        old = state.old_files(names)
-        published_before = state.published_names(names)
-        if full:
-            state.touch(names)
+        old = self.state.old_files(names)
+        published_before = self.state.published_names(names)
+        if self.full:
+            self.state.touch(names)
         valid = set(names)
         for name in names:
             if not is_normalized_project_name(name):
                 # A name that is not a normalized PEP 503 name would become a path and HTML as is.
                 logger.error("%s: project name %r is not a normalized name: not published", self.collection.slug, name)
                 valid.discard(name)
-        allowed = [] if gone else [name for name in names if name in valid and spec.project_allowed(name)]
+        allowed = [] if gone else [name for name in names if name in valid and self.spec.project_allowed(name)]
         winners = selectors.catalogue_winners(allowed, upstream_id=self.collection.upstream_id) if allowed else {}
         files = selectors.catalogue_stored_files([w.id for w in winners.values()]) if winners else {}
         for name in names:
@@ -62,18 +54,18 @@ class ProjectPages:
             old_files = old.get(name, {})
             published: list[PublishedFile] = []
             if winner is not None:
-                for file in spec.select_files(files[winner.id]):
+                for file in self.spec.select_files(files[winner.id]):
                     entry = self.linker.publish_file(file, old_files.get(file.filename))
                     if entry is not None:
                         published.append(entry)
             if not published:
                 if name in published_before:
                     if name in valid:  # an invalid name (from an older state) has no pages of ours
-                        deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
-                    state.delete_project(name, old_files, now)
-                    primary_db.delete_project(name)
+                        self.deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
+                    self.state.delete_project(name, old_files, self.now)
+                    self.primary_db.delete_project(name)
                 continue
             self.tree.stage(f"simple/{name}/index.html", project_html(winner.name, published))
             self.tree.stage(f"simple/{name}/index.json", project_json(name, winner.change_serial, published))
-            if state.replace_project(name, winner.name, winner.change_serial, published, old_files, now):
-                primary_db.replace_project(name, winner.name, winner.change_serial, published)
+            if self.state.replace_project(name, winner.name, winner.change_serial, published, old_files, self.now):
+                self.primary_db.replace_project(name, winner.name, winner.change_serial, published)

@@ -19,8 +19,6 @@ from core.fs import sha256_fanout
 from sync.records import FILE_RECORD_FIELDS, FileRecord
 
 API_VERSION = "1.1"
-HTML_CONTENT_TYPE = "application/vnd.pypi.simple.v1+html"
-JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
 def iso_time(moment: datetime | None) -> str:

@@ -13,6 +13,10 @@ from core.fs import is_sha256
 from sync.engine.names import UnsafeFilename, UnsafeProjectName, check_project_name, parse_filename
 from sync.records import FileRecord
 
+# The PEP 691 content types of a simple index.
+PEP691_JSON = "application/vnd.pypi.simple.v1+json"
+PEP691_HTML = "application/vnd.pypi.simple.v1+html"
+
 # Column sizes of sync.models (a test keeps them equal): a longer value is refused while parsing,
 # since PostgreSQL would refuse the whole batch it is written in (SQLite stores it silently).
 MAX_URL_LENGTH = 1000  # Project.url, File.url
