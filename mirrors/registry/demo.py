@@ -2,6 +2,7 @@
 
 The probes part adds approved mirrors with live URLs; these show the other states (pending, rejected,
 disabled) and a private host with netblocks. Made through the services, so the audit trail has them too.
+Their names are under the reserved .example top-level domain, so a probe of them never reaches anyone.
 """
 
 from __future__ import annotations
@@ -30,16 +31,16 @@ class DemoHost:
 
 DEMO_SITES = {
     "Example University Mirrors": [
-        DemoHost("pypi.mirror.example.edu", "DE", "pending"),
-        DemoHost("fr.mirror.example.edu", "FR", "rejected", reason="The host name belongs to another organisation."),
-        DemoHost("us.mirror.example.edu", "US", "disabled", reason="Served a stale tree for a week."),
+        DemoHost("pypi.university.example", "DE", "pending"),
+        DemoHost("fr.university.example", "FR", "rejected", reason="The host name belongs to another organisation."),
+        DemoHost("us.university.example", "US", "disabled", reason="Served a stale tree for a week."),
     ],
     "Example Research Network": [
         DemoHost(
-            "campus.mirror.example.net", "JP", "approved", private=True, reason="Campus-only mirror.",
+            "campus.research.example", "JP", "approved", private=True, reason="Campus-only mirror.",
             netblocks=("192.0.2.0/24", "2001:db8:100::/48"),
         ),
-        DemoHost("br.mirror.example.net", "BR", "pending", verified=False),
+        DemoHost("br.research.example", "BR", "pending", verified=False),
     ],
 }  # fmt: skip
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from metadata.models import Collection
-from mirrors.models import Host, HostCountry, HostPeerASN, HostURL, Netblock
+from mirrors.models import Host, HostCountry, HostPeerASN, HostURL, Netblock, ProbeState
 from mirrors.registry.services.common import (
     acting,
     audit_note,
@@ -54,7 +54,7 @@ def host_url_update(*, actor, host_url: HostURL, collection: Collection, url: st
     with transaction.atomic(), acting(actor):
         row = HostURL.objects.select_for_update().get(pk=host_url.pk)
         if row.url != checked.url or row.collection_id != collection.pk:
-            row.probe_state, row.probe_reason, row.probed_at = "unknown", "", None
+            row.probe_state, row.probe_reason, row.probed_at = ProbeState.UNKNOWN, "", None
             row.auto_disabled, row.auto_disabled_reason, row.consecutive_failures = False, "", 0
         row.url, row.scheme, row.collection = checked.url, checked.scheme, collection
         audit_note(row, host=host.pk)

@@ -36,9 +36,9 @@ def test_the_demo_shows_every_state_and_is_idempotent(monkeypatch, settings, mir
     call_command("demo", stdout=out)
     log = out.getvalue()
     assert "the demo mirror beta lacks it" in log
-    # The registry's demo hosts (pending, rejected, ...) have no live URLs; the network's end in .mirrors.example.
-    network = HostURL.objects.filter(host__name__endswith=".mirrors.example")
-    states = dict(network.values_list("host__name", "probe_state"))
+    # The registry's demo rows (other states, no live URLs) are not the probes' concern here.
+    urls = HostURL.objects.filter(host__name__endswith=".mirrors.example")
+    states = dict(urls.values_list("host__name", "probe_state"))
     assert states == {
         "alpha.mirrors.example": ProbeState.CURRENT,
         "beta.mirrors.example": ProbeState.BEHIND,
@@ -55,5 +55,5 @@ def test_the_demo_shows_every_state_and_is_idempotent(monkeypatch, settings, mir
     assert (settings.VAR_DIR / "demo-mirrors" / "alpha" / "simple" / "index.html").exists()
 
     call_command("demo", stdout=StringIO())
-    assert network.count() == 6
-    assert dict(network.values_list("host__name", "probe_state")) == states
+    assert urls.count() == 6
+    assert dict(urls.values_list("host__name", "probe_state")) == states

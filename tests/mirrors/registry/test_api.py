@@ -8,7 +8,7 @@ from django.core import mail
 from openapi_spec_validator import validate
 from rest_framework.test import APIClient
 
-from mirrors.models import Host
+from mirrors.models import Host, Site
 from mirrors.registry.selectors import verification_path
 from tests.factories import HostFactory, HostURLFactory, NetblockFactory, UserFactory
 from tests.fake_http import serve
@@ -245,6 +245,15 @@ READS = [
     ("/api/v1/asns/{asn}/", [401, 404, 200, 200, 200]),
     ("/api/v1/moderation/hosts/{host}/", [401, 403, 403, 403, 200]),
     ("/api/v1/mirrors/", [200, 200, 200, 200, 200]),
+    ("/api/v1/mirrors/{host}/", [404, 404, 404, 404, 404]),  # pending: not public
+    ("/api/v1/sites/", [401, 200, 200, 200, 200]),
+    ("/api/v1/hosts/", [401, 200, 200, 200, 200]),
+    ("/api/v1/host-urls/", [401, 200, 200, 200, 200]),
+    ("/api/v1/netblocks/", [401, 200, 200, 200, 200]),
+    ("/api/v1/countries/", [401, 200, 200, 200, 200]),
+    ("/api/v1/asns/", [401, 200, 200, 200, 200]),
+    ("/api/v1/moderation/hosts/", [401, 403, 403, 403, 200]),
+    ("/api/v1/collections/", [200, 200, 200, 200, 200]),
     ("/api/v1/collections/full/", [200, 200, 200, 200, 200]),
 ]
 
@@ -286,14 +295,25 @@ def test_who_may_read(team, path, expected):
         ("delete", "/api/v1/host-urls/{url}/", None, [401, 404, 204, 204, 204]),
         ("post", "/api/v1/hosts/{host}/verify/", None, [401, 404, 400, 400, 400]),
         ("post", "/api/v1/moderation/hosts/{host}/approve/", {"override": True}, [401, 403, 403, 403, 200]),
+        ("post", "/api/v1/moderation/hosts/{host}/reject/", {"reason": "no"}, [401, 403, 403, 403, 200]),
+        ("post", "/api/v1/moderation/hosts/{host}/disable/", {"reason": "stale"}, [401, 403, 403, 403, 200]),
+        ("post", "/api/v1/moderation/hosts/{host}/enable/", {}, [401, 403, 403, 403, 200]),
+        ("delete", "/api/v1/hosts/{host}/", None, [401, 404, 204, 204, 204]),
+        ("delete", "/api/v1/sites/{site}/", None, [401, 404, 204, 403, 204]),
     ],
 )
 def test_who_may_write(team, loopback_names, method, path, body, expected):
     """Each person gets fresh rows, so that one person's delete does not decide the next one's answer."""
-    from tests.factories import HostCountryFactory, HostPeerASNFactory
+    from tests.factories import HostCountryFactory, HostFactory, HostPeerASNFactory, SiteFactory
 
+    before = {"disable": "approved", "enable": "disabled"}.get(path.rstrip("/").rsplit("/", 1)[-1], "pending")
     got = []
     for n, who in enumerate(PEOPLE):
+        if not Host.objects.filter(pk=team.host.pk).exists():  # deleted by the one before
+            site = team.site if Site.objects.filter(pk=team.site.pk).exists() else SiteFactory(owner=team.owner)
+            site.admins.add(team.coadmin)
+            team.site, team.host = site, HostFactory(site=site, name=f"again{n}.example.org")
+        Host.objects.filter(pk=team.host.pk).update(state=before)
         team.host.urls.all().delete()
         ids = {
             "site": team.site.pk,
@@ -304,7 +324,7 @@ def test_who_may_write(team, loopback_names, method, path, body, expected):
             "asn_row": HostPeerASNFactory(host=team.host, asn=4000 + n).pk,
             "n": n,
             "country_code": ["NL", "BE", "AT", "CH", "DK"][n],
-            "rsync": f"rsync://mirror.example.org/m{n}/",
+            "rsync": f"rsync://{team.host.name}/m{n}/",
             "asn": 5000 + n,
         }
         data = {key: _fill(value, ids) for key, value in (body or {}).items()}

@@ -21,5 +21,5 @@ def test_demo_registry_has_every_state_and_a_private_host(django_capture_on_comm
     hosts = {host.name: host for host in Host.objects.prefetch_related("netblocks")}
     assert {host.state for host in hosts.values()} == {"pending", "approved", "rejected", "disabled"}
     assert len({host.country.code for host in hosts.values()}) == 5
-    private = hosts["campus.mirror.example.net"]
+    private = hosts["campus.research.example"]
     assert private.private and private.state == "approved" and private.netblocks.count() == 2
