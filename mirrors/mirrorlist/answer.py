@@ -20,6 +20,7 @@ from mirrors.mirrorlist.engine.continents import COUNTRY_CONTINENT
 from mirrors.mirrorlist.engine.render import (
     METALINK_CONTENT_TYPE,
     render_json,
+    render_json_fast,
     render_metalink,
     render_txt,
     selection_document,
@@ -115,7 +116,13 @@ def mirrorlist_answer(
     geo = runtime.geo().lookup(ip)
     client = Client(ip, address.version, int(address), geo.country, geo.continent, geo.asn, geo.latitude,
                     geo.longitude)  # fmt: skip
-    query = Query(protocol=protocol, country=country, min_mirrors=settings.MIRRORLIST_MIN_MIRRORS, explain=explain)
+    query = Query(
+        protocol=protocol,
+        country=country,
+        min_mirrors=settings.MIRRORLIST_MIN_MIRRORS,
+        max_mirrors=settings.MIRRORLIST_MAX_MIRRORS,
+        explain=explain,
+    )
     origin_url = f"{table.origin_base_url or request_base_url}pub/{slug}/"
     selection = select_mirrors(
         table, collection, client, query, rng=random.Random(seed) if seed is not None else _rng, origin_url=origin_url
@@ -130,5 +137,7 @@ def mirrorlist_answer(
         return Answer(200, "text/plain; charset=utf-8", render_txt(selection), headers)
     if fmt == "metalink":
         return Answer(200, METALINK_CONTENT_TYPE, render_metalink(selection, table_version=table.version), headers)
+    if not explain:
+        return Answer(200, "application/json", render_json_fast(selection, table_version=table.version), headers)
     document = selection_document(selection, table_version=table.version, explain=explain)
     return Answer(200, "application/json", render_json(document), headers)

@@ -19,11 +19,16 @@ def cache_path() -> Path:
     return Path(settings.VAR_DIR) / "mirrorlist" / "snapshot.bin"
 
 
+_holder_var_dir: object = None
+
+
 def holder() -> TableHolder:
-    global _holder
-    if _holder is None or _holder.cache_path != cache_path():
+    global _holder, _holder_var_dir
+    # Compared by identity: one attribute read per request, not a path built (tests change VAR_DIR).
+    if _holder is None or _holder_var_dir is not settings.VAR_DIR:
         with _lock:
-            if _holder is None or _holder.cache_path != cache_path():
+            if _holder is None or _holder_var_dir is not settings.VAR_DIR:
+                _holder_var_dir = settings.VAR_DIR
                 from mirrors.mirrorlist.sources import snapshot_source
 
                 _holder = TableHolder(
