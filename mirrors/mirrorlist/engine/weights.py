@@ -85,6 +85,8 @@ def weighted_draw(
     chosen: list[HostEntry] = []
     seen: set[int] = set()
     cumulative, hosts = bucket.cumulative, bucket.hosts
+    if not hosts:
+        return chosen
     total = cumulative[-1]
     attempts, limit = 0, 8 * count + 32
     while len(chosen) < count and attempts < limit and len(seen) < len(hosts):
