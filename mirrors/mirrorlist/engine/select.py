@@ -181,10 +181,11 @@ class _Lookup:
     def run(self, rng: random.Random, origin_url: str | None) -> Selection:
         self._rng = rng
         client, selection, table, collection = self.client, self.selection, self.table, self.collection
+        explain = self.query.explain  # reasons are written only for admins who asked
         for match in table.netblocks.lookup(client.family, client.address):
-            self.add_tier("netblock", match.host_ids, f"client address in netblock {match.cidr}")
+            self.add_tier("netblock", match.host_ids, f"client address in netblock {match.cidr}" if explain else "")
         if client.asn is not None:
-            self.add_tier("asn", table.by_asn.get(client.asn, ()), f"client in AS{client.asn}")
+            self.add_tier("asn", table.by_asn.get(client.asn, ()), f"client in AS{client.asn}" if explain else "")
         if selection.country:
             self.add_tier("country", collection.by_country.get(selection.country, ()), f"in {selection.country}",
                           kind="country", code=selection.country)  # fmt: skip
