@@ -10,16 +10,14 @@ import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-
-from django.conf import settings
 
 from mirrors.mirrorlist import runtime
-from mirrors.mirrorlist.engine.address import client_address, parse_address, parse_networks
+from mirrors.mirrorlist.engine.address import client_address, parse_address
 from mirrors.mirrorlist.engine.continents import COUNTRY_CONTINENT
 from mirrors.mirrorlist.engine.render import (
     METALINK_CONTENT_TYPE,
     render_json,
+    render_json_fast,
     render_metalink,
     render_txt,
     selection_document,
@@ -45,11 +43,6 @@ def error(status: int, detail: str) -> Answer:
     return Answer(status, "application/json", json.dumps({"detail": detail}).encode(), {"Cache-Control": "no-store"})
 
 
-@lru_cache(maxsize=8)
-def _proxies(cidrs: tuple[str, ...]):
-    return parse_networks(cidrs)
-
-
 def _flag(value: str | None) -> bool | None:
     if value is None:
         return False
@@ -72,6 +65,7 @@ def mirrorlist_answer(
 ) -> Answer:
     """Validate the parameters, find the client, select and render. `request_base_url` is the origin's base
     as the request saw it (used when ORIGIN_BASE_URL is unset)."""
+    cfg = runtime.config()
     fmt = params.get("format", "json")
     if fmt not in FORMATS:
         return error(400, f"format must be one of {', '.join(FORMATS)}, not {fmt[:40]!r}")
@@ -100,7 +94,7 @@ def mirrorlist_answer(
         if address is None:
             return error(400, f"ip must be an IPv4 or IPv6 address, not {requested_ip[:60]!r}")
     else:
-        address = client_address(peer, forwarded_for, _proxies(tuple(settings.TRUSTED_PROXIES)))
+        address = client_address(peer, forwarded_for, cfg.trusted_proxies)
         if address is None:
             return error(400, "the client address could not be determined")
 
@@ -115,7 +109,13 @@ def mirrorlist_answer(
     geo = runtime.geo().lookup(ip)
     client = Client(ip, address.version, int(address), geo.country, geo.continent, geo.asn, geo.latitude,
                     geo.longitude)  # fmt: skip
-    query = Query(protocol=protocol, country=country, min_mirrors=settings.MIRRORLIST_MIN_MIRRORS, explain=explain)
+    query = Query(
+        protocol=protocol,
+        country=country,
+        min_mirrors=cfg.min_mirrors,
+        max_mirrors=cfg.max_mirrors,
+        explain=explain,
+    )
     origin_url = f"{table.origin_base_url or request_base_url}pub/{slug}/"
     selection = select_mirrors(
         table, collection, client, query, rng=random.Random(seed) if seed is not None else _rng, origin_url=origin_url
@@ -123,12 +123,14 @@ def mirrorlist_answer(
     headers = {
         "Cache-Control": "private, no-store"
         if (explain or requested_ip is not None)
-        else f"private, max-age={settings.MIRRORLIST_CACHE_SECONDS}",
+        else f"private, max-age={cfg.cache_seconds}",
         "X-Mirrorlist-Version": str(table.version),
     }
     if fmt == "txt":
         return Answer(200, "text/plain; charset=utf-8", render_txt(selection), headers)
     if fmt == "metalink":
         return Answer(200, METALINK_CONTENT_TYPE, render_metalink(selection, table_version=table.version), headers)
+    if not explain:
+        return Answer(200, "application/json", render_json_fast(selection, table_version=table.version), headers)
     document = selection_document(selection, table_version=table.version, explain=explain)
     return Answer(200, "application/json", render_json(document), headers)

@@ -12,24 +12,16 @@ import re
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
-from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
+from mirrors.mirrorlist import runtime
 from mirrors.mirrorlist.answer import ADMIN_PARAMETERS, mirrorlist_answer
 
 _ROUTE = re.compile(r"/api/v1/mirrorlist/([^/]+)/")
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 503: "Service Unavailable"}
 
 
-def _allowed_hosts() -> list[str]:
-    hosts = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not hosts:
-        return [".localhost", "127.0.0.1", "[::1]"]  # as Django's HttpRequest.get_host does
-    return hosts
-
-
-def _is_secure(environ: dict) -> bool:
-    header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+def _is_secure(environ: dict, header: tuple[str, str] | None) -> bool:
     if header:
         name, value = header
         return environ.get(name) == value
@@ -53,12 +45,13 @@ class MirrorlistFastPath:
         params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
         if any(name in params for name in ADMIN_PARAMETERS):
             return None
+        cfg = runtime.config()
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         domain, _port = split_domain_port(host)
-        if not domain or not validate_host(domain, _allowed_hosts()):
+        if not domain or not validate_host(domain, cfg.allowed_hosts):
             return None
-        secure = _is_secure(environ)
-        if settings.SECURE_SSL_REDIRECT and not secure:
+        secure = _is_secure(environ, cfg.proxy_ssl_header)
+        if cfg.ssl_redirect and not secure:
             return None
         scheme = "https" if secure else "http"
         answer = mirrorlist_answer(
@@ -74,11 +67,11 @@ class MirrorlistFastPath:
             ("Content-Length", str(len(answer.body))),
             ("X-Content-Type-Options", "nosniff"),
             ("X-Frame-Options", "DENY"),
-            ("Referrer-Policy", settings.SECURE_REFERRER_POLICY or "same-origin"),
+            ("Referrer-Policy", cfg.referrer_policy),
             *answer.headers.items(),
         ]
-        if secure and settings.SECURE_HSTS_SECONDS:
-            headers.append(("Strict-Transport-Security", f"max-age={settings.SECURE_HSTS_SECONDS}"))
+        if secure and cfg.hsts_seconds:
+            headers.append(("Strict-Transport-Security", f"max-age={cfg.hsts_seconds}"))
         start_response(f"{answer.status} {_REASONS.get(answer.status, 'Error')}", headers)
         return [answer.body]
 

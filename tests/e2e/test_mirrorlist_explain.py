@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import Select
 from mirrors.mirrorlist import runtime
 from mirrors.mirrorlist.services import mirrorlist_build
 from tests.e2e.test_browser_shell import log_in
-from tests.factories import HostFactory, HostURLFactory, NetblockFactory, RevisionFactory
+from tests.factories import CollectionFactory, HostFactory, HostURLFactory, NetblockFactory, RevisionFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,9 +18,7 @@ def test_admin_asks_which_mirrors_a_client_gets(browser, live_server, screenshot
     settings.MIRRORLIST_POLL = False
     settings.ORIGIN_BASE_URL = "https://origin.example/"
     runtime.reset()
-    from metadata.models import Collection
-
-    RevisionFactory(collection=Collection.objects.get(slug="full"), number=1)
+    RevisionFactory(collection=CollectionFactory(slug="full"), number=1)  # a flushed database has none
     near = HostFactory(approved=True, name="campus.mirror.example.org", private=True)
     HostURLFactory(host=near, current=True)
     NetblockFactory(host=near, cidr="198.51.100.0/24")

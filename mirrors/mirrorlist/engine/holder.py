@@ -112,6 +112,11 @@ class TableHolder:
                 self._start_poller()
         return self._table
 
+    @property
+    def current(self) -> Table | None:
+        """The table served now, without any check."""
+        return self._table
+
     def swap(self, table: Table) -> bool:
         """Install a table unless it is the one already served. One reference assignment."""
         with self._lock:

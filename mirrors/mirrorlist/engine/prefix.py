@@ -34,9 +34,14 @@ class PrefixEntry:
 class PrefixMatch:
     """All hosts whose netblocks of one length contain the address."""
 
+    family: int
     length: int
-    cidr: str
+    network: int
     host_ids: tuple[int, ...]
+
+    @property
+    def cidr(self) -> str:  # formatted only when asked (explain): a few microseconds a call
+        return PrefixEntry(self.family, self.length, self.network, 0).cidr
 
 
 def parse_cidr(cidr: str, host_id: int) -> PrefixEntry:
@@ -76,8 +81,7 @@ class PrefixIndex:
             network = (address >> (bits - length)) << (bits - length) if length else 0
             host_ids = tables[length].get(network)
             if host_ids:
-                entry = PrefixEntry(family, length, network, 0)
-                matches.append(PrefixMatch(length, entry.cidr, host_ids))
+                matches.append(PrefixMatch(family, length, network, host_ids))
         return matches
 
     def entries(self) -> list[PrefixEntry]:

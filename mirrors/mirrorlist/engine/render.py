@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -42,6 +43,33 @@ def selection_document(selection: Selection, *, table_version: int, explain: boo
 
 def render_json(document: dict[str, Any]) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@lru_cache(maxsize=65536)
+def _entry_json(url: str, host: str, country: str | None, tier: str) -> str:
+    return _dumps({"url": url, "host": host, "country": country, "tier": tier})
+
+
+def render_json_fast(selection: Selection, *, table_version: int) -> bytes:
+    """The same bytes as render_json(selection_document(..., explain=False)), from cached per-entry pieces:
+    the answer every anonymous client gets is mostly entries that repeat from one request to the next."""
+    current = selection.collection.current
+    client = selection.client
+    head = _dumps(
+        {
+            "collection": selection.collection.slug,
+            "revision": current.number if current else None,
+            "repomd_sha256": current.sha256 if current else None,
+            "timestamp": current.timestamp if current else None,
+            "client": {"ip": client.ip, "country": selection.country, "continent": selection.continent,
+                       "asn": client.asn},
+        }
+    )  # fmt: skip
+    entries = ",".join([_entry_json(e.url, e.host, e.country, e.tier) for e in selection.mirrors])
+    return f'{head[:-1]},"mirrors":[{entries}],"table_version":{table_version}}}'.encode()
 
 
 def render_txt(selection: Selection) -> bytes:

@@ -1,28 +1,29 @@
 """The lookup: which mirrors of a collection a client gets, in which order, and (for admins) why.
 
-Tiers, each shuffled with weights (bandwidth, and distance where coordinates exist): netblock (most specific
-prefix first), ASN, country, continent (with redirects), world (only while fewer than the minimum are
-listed), then the origin. Reads only the immutable Table.
+Tiers, each in weighted random order (bandwidth, and distance where coordinates exist): netblock (most
+specific prefix first), ASN, country, continent (with redirects), world (only to fill up to the minimum),
+then the origin. At most `max_mirrors` hosts are listed (an installer needs a handful; the order within a
+tier stays a fair weighted draw). Reads only the immutable Table.
 """
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mirrors.mirrorlist.engine.continents import continent_of
 from mirrors.mirrorlist.engine.table import CollectionEntry, HostEntry, Table, URLEntry
+from mirrors.mirrorlist.engine.weights import Bucket, DistanceFactor, weighted_draw, weighted_order
 
 TIERS = ("netblock", "asn", "country", "continent", "world", "origin")
 PROTOCOLS = ("https", "http", "rsync")
 # Without a `protocol`, installers get what they can use: https first, then http.
 DEFAULT_SCHEMES = ("https", "http")
 _SCHEME_ORDER = {scheme: index for index, scheme in enumerate(PROTOCOLS)}
-# Distance weighting: a mirror this many km away weighs half as much as one next door (bandwidth equal).
-DISTANCE_HALF_KM = 1000.0
-_EARTH_RADIUS_KM = 6371.0
+# Tiers larger than this (and than the room left) are drawn from precomputed buckets, not ordered in full.
+DRAW_THRESHOLD = 12
+_NAMED_NETWORK_TIERS = ("netblock", "asn")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,43 +74,8 @@ class Query:
     protocol: str | None = None
     country: str | None = None
     min_mirrors: int = 5
+    max_mirrors: int = 10
     explain: bool = False
-
-
-def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def weighted_order(
-    candidates: list[tuple[HostEntry, list[URLEntry]]], client: Client, rng: random.Random
-) -> list[tuple[HostEntry, list[URLEntry]]]:
-    """Weighted random order (Efraimidis-Spirakis): P(first) is proportional to the weight.
-
-    Weight = bandwidth, divided by (1 + distance / DISTANCE_HALF_KM) where client and host coordinates exist;
-    hosts without coordinates get the tier's mean distance factor, so they are neither favoured nor punished.
-    """
-    if len(candidates) < 2:
-        return candidates
-    factors: list[float | None] = []
-    if client.latitude is not None and client.longitude is not None:
-        for host, _urls in candidates:
-            if host.latitude is None or host.longitude is None:
-                factors.append(None)
-            else:
-                distance = _distance_km(client.latitude, client.longitude, host.latitude, host.longitude)
-                factors.append(1.0 / (1.0 + distance / DISTANCE_HALF_KM))
-    known = [factor for factor in factors if factor is not None]
-    mean = sum(known) / len(known) if known else 1.0
-    keyed = []
-    for index, (host, _urls) in enumerate(candidates):
-        factor = factors[index] if factors and factors[index] is not None else mean
-        weight = max(host.bandwidth, 1) * factor
-        keyed.append((rng.random() ** (1.0 / weight), index))
-    keyed.sort(reverse=True)
-    return [candidates[index] for _key, index in keyed]
 
 
 class _Lookup:
@@ -122,6 +88,8 @@ class _Lookup:
         self.query = query
         self.schemes = (query.protocol,) if query.protocol else DEFAULT_SCHEMES
         self.listed_hosts: set[int] = set()
+        self.factor = DistanceFactor(client.latitude, client.longitude)
+        self._usable = self._usable_map()
         country = query.country or client.country
         self.selection = Selection(
             collection=collection,
@@ -131,15 +99,17 @@ class _Lookup:
             or (continent_of(query.country) if query.country else client.continent),
         )
 
+    # ---- filters ------------------------------------------------------------------------------------
+
     def host_refusal(self, host: HostEntry, tier: str) -> str:
         """Why this host may not be listed to this client in this tier ('' when it may)."""
-        if host.private and tier not in ("netblock", "asn"):
+        if host.private and tier not in _NAMED_NETWORK_TIERS:
             return "private: the client is not in its netblocks or ASNs"
         if host.allowed_countries:
             # Both the address's country and a requested one must be allowed; an unknown country passes
             # only where the operator named the client's network (netblock or ASN).
             countries = {c for c in (self.client.country, self.query.country) if c}
-            if not countries and tier not in ("netblock", "asn"):
+            if not countries and tier not in _NAMED_NETWORK_TIERS:
                 return "serves only " + ", ".join(sorted(host.allowed_countries)) + "; the client's country is unknown"
             if countries - host.allowed_countries:
                 return "serves only " + ", ".join(sorted(host.allowed_countries))
@@ -154,47 +124,81 @@ class _Lookup:
             return "not reachable over IPv4"
         return ""
 
-    def add_tier(self, tier: str, host_ids: Iterable[int], reason: str) -> None:
-        hosts = self.table.hosts
-        candidates = []
-        for host_id in host_ids:
-            if host_id in self.listed_hosts:
-                continue
-            urls = self.collection.by_host.get(host_id)
-            if not urls:
-                continue
-            host = hosts[host_id]
-            if self.host_refusal(host, tier):
-                continue
-            usable = [url for url in urls if not self.url_refusal(url)]
-            if usable:
-                candidates.append((host, usable))
-        for host, urls in weighted_order(candidates, self.client, self._rng):
+    def usable_urls(self, host_id: int) -> tuple[URLEntry, ...]:
+        """The host's URLs this client can use, best scheme first (from a per-variant map made once)."""
+        return self._usable.get(host_id, ())
+
+    def _usable_map(self) -> dict[int, tuple[URLEntry, ...]]:
+        key = ("urls", self.schemes, self.client.family)
+        usable = self.collection.draw_buckets.get(key)
+        if usable is None:
+            usable = {}
+            for host_id, urls in self.collection.by_host.items():
+                good = sorted(
+                    (u for u in urls if not self.url_refusal(u)), key=lambda u: _SCHEME_ORDER.get(u.scheme, 9)
+                )
+                if good:
+                    usable[host_id] = tuple(good)
+            self.collection.draw_buckets[key] = usable
+        return usable
+
+    # ---- tiers --------------------------------------------------------------------------------------
+
+    def bucket(self, kind: str, code: str | None, host_ids: Iterable[int]) -> Bucket:
+        key = (kind, code, self.schemes, self.client.family)
+        bucket = self.collection.draw_buckets.get(key)
+        if bucket is None:  # made once per table and variant; a race makes the same bucket twice, harmlessly
+            hosts = self.table.hosts
+            bucket = Bucket.of([hosts[host_id] for host_id in host_ids if self.usable_urls(host_id)])
+            self.collection.draw_buckets[key] = bucket
+        return bucket
+
+    def eligible(self, tier: str):
+        def check(host: HostEntry) -> bool:
+            return host.id not in self.listed_hosts and not self.host_refusal(host, tier)
+
+        return check
+
+    def add_tier(self, tier: str, host_ids: tuple[int, ...], reason: str, *, kind: str = "", code=None,
+                 limit: int | None = None) -> None:  # fmt: skip
+        room = min(self.query.max_mirrors, limit or self.query.max_mirrors) - len(self.listed_hosts)
+        if room <= 0 or not host_ids:
+            return
+        if kind and len(host_ids) > max(room, DRAW_THRESHOLD):
+            ordered = weighted_draw(
+                self.bucket(kind, code, host_ids), room, self.factor, self._rng, self.eligible(tier)
+            )
+        else:
+            hosts = self.table.hosts
+            eligible = self.eligible(tier)
+            candidates = [hosts[h] for h in host_ids if eligible(hosts[h]) and self.usable_urls(h)]
+            ordered = weighted_order(candidates, self.factor, self._rng)[:room]
+        for host in ordered:
             self.listed_hosts.add(host.id)
-            for url in sorted(urls, key=lambda item: _SCHEME_ORDER.get(item.scheme, 9)):
+            for url in self.usable_urls(host.id):
                 self.selection.mirrors.append(Listed(url.url, host.name, host.country, tier, reason, url.scheme))
 
     def run(self, rng: random.Random, origin_url: str | None) -> Selection:
         self._rng = rng
-        client, selection, table = self.client, self.selection, self.table
+        client, selection, table, collection = self.client, self.selection, self.table, self.collection
+        explain = self.query.explain  # reasons are written only for admins who asked
         for match in table.netblocks.lookup(client.family, client.address):
-            self.add_tier("netblock", match.host_ids, f"client address in netblock {match.cidr}")
+            self.add_tier("netblock", match.host_ids, f"client address in netblock {match.cidr}" if explain else "")
         if client.asn is not None:
-            self.add_tier("asn", table.by_asn.get(client.asn, ()), f"client in AS{client.asn}")
+            self.add_tier("asn", table.by_asn.get(client.asn, ()), f"client in AS{client.asn}" if explain else "")
         if selection.country:
-            self.add_tier("country", self.collection.by_country.get(selection.country, ()), f"in {selection.country}")
+            self.add_tier("country", collection.by_country.get(selection.country, ()), f"in {selection.country}",
+                          kind="country", code=selection.country)  # fmt: skip
         if selection.continent:
             redirected = table.continent_redirects.get(selection.country or "")
             reason = f"on continent {selection.continent}" + (
                 f" (redirect for {selection.country})" if redirected else ""
             )
-            self.add_tier("continent", self.collection.by_continent.get(selection.continent, ()), reason)
-        if len(self.listed_hosts) < self.query.min_mirrors:
-            self.add_tier(
-                "world",
-                self.collection.public_hosts,
-                f"rest of the world: fewer than {self.query.min_mirrors} mirrors listed before",
-            )
+            self.add_tier("continent", collection.by_continent.get(selection.continent, ()), reason,
+                          kind="continent", code=selection.continent)  # fmt: skip
+        minimum = self.query.min_mirrors
+        reason = f"rest of the world: fewer than {minimum} mirrors listed before"
+        self.add_tier("world", collection.public_hosts, reason, kind="world", limit=minimum)
         if origin_url and (self.query.protocol is None or origin_url.startswith(self.query.protocol + "://")):
             selection.mirrors.append(Listed(origin_url, "origin", None, "origin", "the origin, last resort", ""))
         if self.query.explain:
@@ -203,22 +207,25 @@ class _Lookup:
 
     def explain_exclusions(self) -> None:
         listed = {entry.url for entry in self.selection.mirrors}
+        local = set(self.collection.by_country.get(self.selection.country or "", ()))
+        local |= set(self.collection.by_continent.get(self.selection.continent or "", ()))
         for url in self.collection.urls:
             if url.url in listed:
                 continue
             host = self.table.hosts.get(url.host_id)
-            name = host.name if host else "?"
-            reason = url.excluded
-            if not reason and host is not None:
+            reason = url.excluded or ("" if host else "unknown host")
+            if not reason:
                 reason = self.url_refusal(url) or self.host_refusal(host, "world")
-                if not reason and host.id in self.listed_hosts:
-                    reason = "another URL of the same host is listed"
-                if not reason:
-                    reason = (
-                        f"not in the client's netblocks, ASN, country or continent, and {self.query.min_mirrors} "
-                        "or more mirrors were listed before the world tier"
-                    )
-            self.selection.excluded.append(Excluded(url.url, name, reason or "unknown host"))
+            if not reason and host.id in self.listed_hosts:
+                reason = "another URL of the same host is listed"
+            if not reason and host.id in local:
+                reason = f"not drawn: at most {self.query.max_mirrors} mirrors are listed, drawn by weight"
+            if not reason:
+                reason = (
+                    f"not in the client's netblocks, ASN, country or continent, and {self.query.min_mirrors} "
+                    "or more mirrors were listed before the world tier"
+                )
+            self.selection.excluded.append(Excluded(url.url, host.name if host else "?", reason))
 
 
 def select_mirrors(

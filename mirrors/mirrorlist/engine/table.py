@@ -74,6 +74,8 @@ class CollectionEntry:
     by_country: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
     by_continent: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
     public_hosts: tuple[int, ...] = field(default=(), compare=False)
+    # Weighted-draw buckets per (tier, code, schemes, family), made on first use (see engine.weights).
+    draw_buckets: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,7 @@ def test_database_down_keeps_serving(client, network, monkeypatch):
 
 def test_live_swap_without_restart(client, network, settings):
     settings.MIRRORLIST_REFRESH_SECONDS = 0.05
+    settings.MIRRORLIST_MIN_MIRRORS = 10
     runtime.reset()
     first = _get(client)
     version = int(first["X-Mirrorlist-Version"])

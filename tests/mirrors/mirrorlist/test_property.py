@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from mirrors.mirrorlist import runtime
 from mirrors.mirrorlist.answer import mirrorlist_answer
+from mirrors.mirrorlist.engine import select
 from mirrors.mirrorlist.engine.geo import GeoInfo
 
 from .engine.helpers import host, table, url
@@ -95,8 +96,9 @@ forwarded_strategy = st.one_of(
     trusted=st.lists(st.sampled_from(["127.0.0.0/8", "10.0.0.0/8", "2001:db8::/32"]), max_size=2, unique=True),
     params=params_strategy,
     min_mirrors=st.integers(1, 6),
+    draw_threshold=st.sampled_from([0, 24]),  # 0: every country/continent/world tier takes the drawing path
 )
-def test_private_mirrors_never_leak(monkeypatch, specs, peer, forwarded, trusted, params, min_mirrors):
+def test_private_mirrors_never_leak(monkeypatch, specs, peer, forwarded, trusted, params, min_mirrors, draw_threshold):
     hosts, urls, netblocks = [], [], []
     for index, spec in enumerate(specs):
         entry = host(f"h{index}.example.org", country=spec["country"], private=spec["private"], asn=spec["asn"],
@@ -106,6 +108,7 @@ def test_private_mirrors_never_leak(monkeypatch, specs, peer, forwarded, trusted
         netblocks += [(cidr, entry) for cidr in spec["netblocks"]]
     tbl = table(hosts, urls, netblocks=netblocks, version=next(_versions))
     monkeypatch.setattr(runtime, "geo", lambda: FakeGeo())
+    monkeypatch.setattr(select, "DRAW_THRESHOLD", draw_threshold)
     with override_settings(TRUSTED_PROXIES=trusted, MIRRORLIST_MIN_MIRRORS=min_mirrors):
         assert runtime.holder().swap(tbl)
         answer = mirrorlist_answer("full", params, peer=peer, forwarded_for=forwarded,
@@ -119,6 +122,7 @@ def test_private_mirrors_never_leak(monkeypatch, specs, peer, forwarded, trusted
     assert body["client"]["ip"] == str(client)
     client_asn = FakeGeo().lookup(str(client)).asn
     by_name = {entry.name: (entry, spec) for entry, spec in zip(hosts, specs, strict=True)}
+    assert len({entry["host"] for entry in body["mirrors"]}) == len(body["mirrors"])  # one URL per host here
     for listed in body["mirrors"]:
         if listed["tier"] == "origin":
             continue

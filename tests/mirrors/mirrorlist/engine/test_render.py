@@ -61,3 +61,11 @@ def test_metalink_follows_rfc5854():
         (str(rev.number), rev.sha256) for rev in ALTERNATES
     ]
     assert root.find("ml:published", NS).text == CURRENT.timestamp
+
+
+def test_fast_json_is_byte_identical():
+    from mirrors.mirrorlist.engine.render import render_json_fast
+
+    tbl, selection = _selection()
+    slow = render_json(selection_document(selection, table_version=tbl.version, explain=False))
+    assert render_json_fast(selection, table_version=tbl.version) == slow

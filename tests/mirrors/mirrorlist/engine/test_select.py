@@ -139,3 +139,26 @@ def test_build_time_exclusions_and_explain():
     assert reasons["https://private.example.org/pypi/full/"].startswith("private")
     assert reasons["rsync://ok.example.org/pypi/full/"] == "protocol rsync not requested"
     assert all(entry.reason for entry in selection.mirrors)
+
+
+def test_large_tiers_are_drawn_by_weight_and_capped():
+    heavy = host("heavy.example.org", bandwidth=5900)
+    others = [host(f"m{i}.example.org", bandwidth=100) for i in range(59)]  # heavy holds half the weight
+    tbl = table([heavy, *others], [url(h) for h in [heavy, *others]])
+    rng = random.Random(99)
+    who = client("203.0.113.9", country="DE", continent="EU")
+    firsts = Counter()
+    for _ in range(3000):
+        selection = select_mirrors(tbl, tbl.collections["full"], who, Query(max_mirrors=4), rng=rng, origin_url=ORIGIN)
+        hosts = [entry.host for entry in selection.mirrors]
+        assert len(hosts) == 5 and len(set(hosts)) == 5 and hosts[-1] == "origin"
+        firsts[hosts[0]] += 1
+    assert 0.46 < firsts["heavy.example.org"] / 3000 < 0.54
+
+
+def test_explain_says_when_the_cap_left_a_mirror_out():
+    hosts = [host(f"m{i}.example.org") for i in range(5)]
+    tbl = table(hosts, [url(h) for h in hosts])
+    selection = _select(tbl, client("203.0.113.9", country="DE"), explain=True, max_mirrors=2)
+    assert len(selection.mirrors) == 3
+    assert {e.reason for e in selection.excluded} == {"not drawn: at most 2 mirrors are listed, drawn by weight"}
