@@ -30,7 +30,7 @@ def logged(monkeypatch):
 
 def proxy(network, tmp_path, **options):
     args = Namespace(
-        collection="full", cache_dir=tmp_path / "cache", timeout=1.0, read_timeout=2.0, demote_seconds=600.0,
+        collection="full", cache_dir=tmp_path / "cache", timeout=2.0, read_timeout=3.0, demote_seconds=600.0,
         recheck_seconds=300.0, parallel=3,
     )  # fmt: skip
     for key, value in options.items():
