@@ -22,7 +22,7 @@ def log(message: str) -> None:
 
 
 @contextmanager
-def running_proxy(args, *, origin: str, bind: str, port: int) -> Iterator[ProxyServer]:
+def running_proxy(args, *, origin: str, bind: str, port: int, poll_interval: float = 0.02) -> Iterator[ProxyServer]:
     """The proxy, serving in a thread, for the mirrorlist of args.collection (from the origin or the cache)."""
     cache = mirrorlist.MirrorlistCache(args.cache_dir)
     origin_timeout = max(args.timeout, 5.0)
@@ -48,7 +48,8 @@ def running_proxy(args, *, origin: str, bind: str, port: int) -> Iterator[ProxyS
     except OSError as error:
         raise UsageError(f"cannot listen on {bind}:{port}: {error.strerror or error}") from None
     pool.warm()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    # shutdown() waits for the poll: `run` pays it once per command, so it polls often; `proxy` does not.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True)
     thread.start()
     try:
         yield server
@@ -90,7 +91,7 @@ def proxy_serve(args, *, origin: str) -> int:
     """Serve until interrupted (SIGINT or SIGTERM)."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with running_proxy(args, origin=origin, bind=args.bind, port=args.port) as server:
+    with running_proxy(args, origin=origin, bind=args.bind, port=args.port, poll_interval=0.5) as server:
         print(server.index_url, flush=True)
         log(f"serving {args.collection!r} at {server.index_url}")
         try:
