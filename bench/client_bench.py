@@ -183,10 +183,10 @@ def main() -> None:
         pip = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-cache-dir", "--progress-bar", "off",
                "--target", str(target), *packages]  # fmt: skip
 
-        def through(collection: str) -> list[str]:
+        def through(collection: str, *options: str) -> list[str]:
             # The hanging list is published under another slug; the proxy serves it under that prefix.
-            return [str(BIN / "mm-mirror"), "run", "--origin", origin.url, "--collection", collection,
-                    "--timeout", str(args.timeout), "--cache-dir", str(work / "cache"), "--", *pip]  # fmt: skip
+            command = [str(BIN / "mm-mirror"), "run", "--origin", origin.url, "--collection", collection]
+            return [*command, "--timeout", str(args.timeout), "--cache-dir", str(work / "cache"), *options, "--", *pip]
 
         times: dict[str, list[float]] = {"baseline": [], "proxy": [], "hanging": []}
         timed([*pip, "--index-url", f"{good.url}simple/"], env, target)  # warm the page cache once
@@ -200,6 +200,9 @@ def main() -> None:
                 f"hanging {elapsed:.2f} s"
             )
         log_lines = [line for line in log.splitlines() if line.startswith("mm-mirror:")]
+        # For contrast, once: the hanging list with checks one at a time (each hanging mirror waited for in turn).
+        sequential = timed(through("hanging", "--parallel", "1"), env, target)[0]
+        print(f"hanging, --parallel 1 (checks one at a time), once: {sequential:.2f} s")
         relay_overhead(index, packages, good.url, origin.url, work, args.rounds)
     print("log of the last hanging run:\n  " + "\n  ".join(log_lines or ["(nothing)"]))
     for label, pick in (("medians", statistics.median), ("minima (the least disturbed run of each)", min)):
