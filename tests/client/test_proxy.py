@@ -30,7 +30,7 @@ def logged(monkeypatch):
 
 def proxy(network, tmp_path, **options):
     args = Namespace(
-        collection="full", cache_dir=tmp_path / "cache", timeout=1.0, read_timeout=2.0, demote_seconds=600.0,
+        collection="full", cache_dir=tmp_path / "cache", timeout=2.0, read_timeout=3.0, demote_seconds=600.0,
         recheck_seconds=300.0, parallel=3,
     )  # fmt: skip
     for key, value in options.items():
@@ -135,9 +135,15 @@ def test_no_mirror_left_is_a_502_that_says_why(network, tmp_path, logged):
 
 
 def test_the_origin_down_and_no_cache_is_an_error(network, tmp_path, capsys):
+    import time
+
     from mm_mirror.cli import main
 
-    args = ["run", "--origin", "http://127.0.0.1:9/", "--cache-dir", str(tmp_path / "none"), "--", "true"]
+    # The command starts at once (the proxy gets ready while it does), so it is stopped when there is no list.
+    args = ["run", "--origin", "http://127.0.0.1:9/", "--cache-dir", str(tmp_path / "none"), "--", "sleep", "30"]
+    started = time.monotonic()
     assert main(args) == 3
-    assert "no cached mirrorlist" in capsys.readouterr().err
+    assert time.monotonic() - started < 20
+    err = capsys.readouterr().err
+    assert "no cached mirrorlist" in err and "the command was stopped" in err
     assert main(["run", "--origin", network.stand_in.url]) == 2

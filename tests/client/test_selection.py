@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def select(network, tmp_path, *args: str) -> int:
     return main(
-        ["select", "--origin", network.stand_in.url, "--cache-dir", str(tmp_path / "cache"), "--timeout", "1", *args]
+        ["select", "--origin", network.stand_in.url, "--cache-dir", str(tmp_path / "cache"), "--timeout", "2", *args]
     )
 
 
@@ -23,7 +23,7 @@ def test_each_probe_says_what_it_found(network):
     names = ["refused", "hanging", "error500", "behind", "recent", "good"]
     network.order(*names)
     listing = mirrorlist.fetch(network.stand_in.url, "full", timeout=5)
-    probes = dict(zip(names, candidates.probe_all(listing.mirrors, listing, timeout=1, parallel=6), strict=True))
+    probes = dict(zip(names, candidates.probe_all(listing.mirrors, listing, timeout=2, parallel=6), strict=True))
     assert probes["refused"].reason == "connection refused"
     assert probes["hanging"].reason == "time-out"
     assert probes["error500"].ok  # it serves repomd.json; only the rest fails

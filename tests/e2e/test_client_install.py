@@ -49,7 +49,7 @@ def run(env: dict[str, str], *argv: str, timeout: float = 240) -> subprocess.Com
 
 def mm_run(network, tmp_path, *command: str) -> subprocess.CompletedProcess:
     return run(
-        clean_env(tmp_path), str(BIN / "mm-mirror"), "run", "--origin", network.stand_in.url, "--timeout", "1",
+        clean_env(tmp_path), str(BIN / "mm-mirror"), "run", "--origin", network.stand_in.url, "--timeout", "2",
         "--cache-dir", str(tmp_path / "mm-cache"), "--", *command,
     )  # fmt: skip
 
@@ -144,7 +144,7 @@ def test_select_writes_configurations_that_plain_pip_and_uv_use(network, tmp_pat
     env = clean_env(tmp_path, XDG_CONFIG_HOME=str(tmp_path / "xdg"))
     del env["PIP_CONFIG_FILE"], env["UV_NO_CONFIG"]
     for tool in ("pip", "uv"):
-        result = run(env, str(BIN / "mm-mirror"), "select", "--origin", network.stand_in.url, "--timeout", "1",
+        result = run(env, str(BIN / "mm-mirror"), "select", "--origin", network.stand_in.url, "--timeout", "2",
                      "--cache-dir", str(tmp_path / "c"), "--write", tool)  # fmt: skip
         assert result.returncode == 0, result.stderr
         assert result.stdout == network.urls["good"] + "simple/\n"

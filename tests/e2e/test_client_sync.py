@@ -52,3 +52,55 @@ def test_sync_is_whole_while_the_origin_publishes(origin, tmp_path):
     revision = read_repomd(dest / REPOMD).revision
     assert 2 <= revision <= published[-1]
     assert f"revision {revision} whole" in out
+
+
+def test_sync_from_an_rsync_daemon(origin, tmp_path):
+    """The rsync:// path: a real rsync daemon on 127.0.0.1 serving the origin's pub/ as docs/publishing.md's module."""
+    import os
+    import shutil
+    import socket
+
+    if shutil.which("rsync") is None:
+        pytest.skip("rsync is not installed")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    identity = "uid = root\n    gid = root\n" if os.geteuid() == 0 else ""
+    config = tmp_path / "rsyncd.conf"
+    config.write_text(
+        f"pid file = {tmp_path / 'rsyncd.pid'}\nuse chroot = no\n[pub]\n    path = {origin.root.parent}\n"
+        f"    read only = yes\n    {identity}"
+    )
+    daemon = subprocess.Popen(
+        ["rsync", "--daemon", "--no-detach", "--address=127.0.0.1", f"--port={port}", f"--config={config}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        from tests.client.servers import wait_until
+
+        def listening() -> bool:
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        assert wait_until(listening), "the rsync daemon did not start"
+        dest = tmp_path / "dest"
+        source = f"rsync://127.0.0.1:{port}/pub/full/"
+        result = subprocess.run(
+            [str(MM_MIRROR), "sync", source, str(dest)], capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert check_tree(dest, hashes=True).whole
+        origin.catalogue.remove_project("numbers")
+        origin.publish(SamplePackage("newcomer", "1.0"))
+        result = subprocess.run(
+            [str(MM_MIRROR), "sync", source, str(dest), "--delete"], capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert check_tree(dest, hashes=True).whole and not check_pages(dest, project_pages(dest))
+        assert not (dest / "simple" / "numbers").exists() and (dest / "simple" / "newcomer").is_dir()
+        missing = subprocess.run([str(MM_MIRROR), "sync", f"rsync://127.0.0.1:{port}/nothing/", str(tmp_path / "x")],
+                                 capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert missing.returncode == 4 and "rsync exited" in missing.stderr
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)

@@ -1,20 +1,27 @@
-"""`mm-mirror run -- COMMAND…` and `mm-mirror proxy`: the local failover index proxy."""
+"""`mm-mirror run -- COMMAND…` and `mm-mirror proxy`: the local failover index proxy.
+
+`run` binds its port and starts the command first, then imports the proxy, loads the mirrorlist and
+checks the first mirrors while the command starts up (an installer takes a few hundred milliseconds
+before its first request, which waits in the socket's backlog until then): the proxy's start costs the
+command next to nothing. If the list cannot be had at all, the command is stopped and run exits 3.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from mm_mirror import mirrorlist
 from mm_mirror.errors import NO_MIRROR, ClientError, UsageError
-from mm_mirror.proxy.pool import MirrorPool
-from mm_mirror.proxy.server import ProxyServer
-from mm_mirror.proxy.upstream import Connections
+
+if TYPE_CHECKING:
+    from mm_mirror.proxy.server import ProxyServer
 
 
 def log(message: str) -> None:
@@ -22,8 +29,15 @@ def log(message: str) -> None:
 
 
 @contextmanager
-def running_proxy(args, *, origin: str, bind: str, port: int) -> Iterator[ProxyServer]:
+def running_proxy(
+    args, *, origin: str, bind: str, port: int, poll_interval: float = 0.02, sock: socket.socket | None = None
+) -> Iterator[ProxyServer]:
     """The proxy, serving in a thread, for the mirrorlist of args.collection (from the origin or the cache)."""
+    from mm_mirror import mirrorlist
+    from mm_mirror.proxy.pool import MirrorPool
+    from mm_mirror.proxy.server import ProxyServer
+    from mm_mirror.proxy.upstream import Connections
+
     cache = mirrorlist.MirrorlistCache(args.cache_dir)
     origin_timeout = max(args.timeout, 5.0)
     listing = mirrorlist.load(origin, args.collection, cache=cache, timeout=origin_timeout, log=log)
@@ -44,11 +58,12 @@ def running_proxy(args, *, origin: str, bind: str, port: int) -> Iterator[ProxyS
     )  # fmt: skip
     connections = Connections(connect_timeout=args.timeout, read_timeout=args.read_timeout)
     try:
-        server = ProxyServer((bind, port), pool=pool, collection=args.collection, connections=connections)
+        server = ProxyServer((bind, port), pool=pool, collection=args.collection, connections=connections, sock=sock)
     except OSError as error:
         raise UsageError(f"cannot listen on {bind}:{port}: {error.strerror or error}") from None
     pool.warm()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    # shutdown() waits for the poll: `run` pays it once per command, so it polls often; `proxy` does not.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True)
     thread.start()
     try:
         yield server
@@ -69,28 +84,53 @@ def child_environment(index_url: str) -> dict[str, str]:
 
 def proxy_run(args, *, origin: str, argv: Sequence[str]) -> int:
     """Run one command with the proxy; its exit code (128 + N when a signal N ended it)."""
-    with running_proxy(args, origin=origin, bind="127.0.0.1", port=0) as server:
-        env = child_environment(server.index_url)
-        try:
-            child = subprocess.Popen(list(argv), env=env)
-        except OSError as error:
-            raise UsageError(f"cannot run {argv[0]!r}: {error.strerror or error}") from None
-        # The terminal's Ctrl-C reaches the child too; we wait for its verdict rather than dying first.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        raise UsageError(f"cannot listen on 127.0.0.1: {error.strerror or error}") from None
+    index_url = f"http://127.0.0.1:{sock.getsockname()[1]}/{args.collection}/simple/"
+    try:
+        child = subprocess.Popen(list(argv), env=child_environment(index_url))
+    except OSError as error:
+        sock.close()
+        raise UsageError(f"cannot run {argv[0]!r}: {error.strerror or error}") from None
+    # The terminal's Ctrl-C reaches the child too; we wait for its verdict rather than dying first.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with running_proxy(args, origin=origin, bind="127.0.0.1", port=0, sock=sock) as server:
             code = child.wait()
-        finally:
-            signal.signal(signal.SIGINT, previous)
-        for line in server.pool.unanswered():
-            log(line)
+            for line in server.pool.unanswered():
+                log(line)
+    except ClientError:
+        _stop(child)
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        sock.close()
     return 128 - code if code < 0 else code
+
+
+def _stop(child: subprocess.Popen) -> None:
+    """The command cannot be served: stop it (politely first)."""
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+    log("the command was stopped: it cannot be served")
 
 
 def proxy_serve(args, *, origin: str) -> int:
     """Serve until interrupted (SIGINT or SIGTERM)."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with running_proxy(args, origin=origin, bind=args.bind, port=args.port) as server:
+    with running_proxy(args, origin=origin, bind=args.bind, port=args.port, poll_interval=0.5) as server:
         print(server.index_url, flush=True)
         log(f"serving {args.collection!r} at {server.index_url}")
         try:

@@ -49,8 +49,9 @@ class ProxyServer(ThreadingHTTPServer):
 
     def __init__(
         self, address: tuple[str, int], *, pool: MirrorPool, collection: str, connections: Connections,
-        hashbook: HashBook | None = None, spool_limit: int = 64 << 20,
+        hashbook: HashBook | None = None, spool_limit: int = 64 << 20, sock: socket.socket | None = None,
     ) -> None:  # fmt: skip
+        """Listens on `address`, or on `sock` when given: a socket bound and listening already (see run)."""
         self.pool = pool
         self.collection = collection
         self.prefix = f"/{collection}/"
@@ -59,7 +60,13 @@ class ProxyServer(ThreadingHTTPServer):
         self.spool_limit = spool_limit
         self.targets: dict[str, Target] = {}
         self.served = 0
-        super().__init__(address, ProxyHandler)
+        if sock is None:
+            super().__init__(address, ProxyHandler)
+            return
+        super().__init__(sock.getsockname(), ProxyHandler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = sock
+        self.server_address = sock.getsockname()
 
     @property
     def index_url(self) -> str:
