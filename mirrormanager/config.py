@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tempfile
 from collections.abc import Mapping
@@ -66,6 +67,30 @@ def env_list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_cidrs(env: Mapping[str, str], name: str) -> list[str]:
+    """Read a comma-separated list of networks (CIDRs or single addresses), normalised; refuses bad ones."""
+    networks = []
+    for item in env_list(env, name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not a network: use CIDRs such as 10.0.0.0/8 or 2001:db8::/32, comma-separated"
+            ) from None
+    return networks
+
+
+def env_url(env: Mapping[str, str], name: str) -> str | None:
+    """Read an optional http(s) base URL; normalised with a trailing slash."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be an http(s) base URL such as https://origin.example/")
+    return raw if raw.endswith("/") else raw + "/"
 
 
 def parse_database_url(url: str | None, *, default_sqlite_path: Path) -> dict[str, Any]:

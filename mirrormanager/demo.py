@@ -98,4 +98,7 @@ def demo_seed(log: Callable[[str], None]) -> DemoResult:
     demo_network_ensure(
         log, var_dir=settings.VAR_DIR, mirror_root=settings.MIRROR_ROOT, upstream_name=DEMO_UPSTREAM_NAME
     )
+    from mirrors.mirrorlist.services import mirrorlist_build_logged  # the mirrorlist answers the demo mirrors
+
+    mirrorlist_build_logged(log)
     return result

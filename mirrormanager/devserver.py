@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             "manage.py",
             "shell",
             "-c",
-            "from django_q.tasks import async_task; async_task('mirrormanager.tasks.heartbeat')",
+            "from django_q.tasks import async_task; async_task('core.tasks.heartbeat')",
         ],
         cwd=ROOT,
         check=False,

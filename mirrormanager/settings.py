@@ -8,9 +8,11 @@ from mirrormanager.config import (
     DEV_SECRET_KEY,
     check_production,
     env_bool,
+    env_cidrs,
     env_float,
     env_int,
     env_list,
+    env_url,
     environ,
     parse_broker_url,
     parse_database_url,
@@ -44,7 +46,8 @@ INSTALLED_APPS = [
     "django_countries",
     "auditlog",
     "axes",
-    "mirrormanager.apps.CoreConfig",
+    "core.apps.CoreConfig",
+    "mirrormanager.apps.ProjectConfig",
     "sync.apps.SyncConfig",
     "metadata.apps.MetadataConfig",
     "mirrors.apps.MirrorsConfig",
@@ -144,6 +147,22 @@ METRICS_ENABLED = env_bool(ENV, "METRICS_ENABLED", False)
 METRICS_ALLOWED_CIDRS = env_list(ENV, "METRICS_ALLOWED_CIDRS", [])
 GEOIP_DB = ENV.get("GEOIP_DB") or None
 GEOIP_ASN_DB = ENV.get("GEOIP_ASN_DB") or None
+# Mirrorlist.
+# Networks whose X-Forwarded-For is believed (the right-most address not in them is the client).
+TRUSTED_PROXIES = env_cidrs(ENV, "TRUSTED_PROXIES")
+# The world tier is added while fewer than this many mirrors are listed.
+MIRRORLIST_MIN_MIRRORS = env_int(ENV, "MIRRORLIST_MIN_MIRRORS", 5, minimum=1)
+# An answer lists at most this many mirror hosts (then the origin), best first.
+MIRRORLIST_MAX_MIRRORS = env_int(ENV, "MIRRORLIST_MAX_MIRRORS", 10, minimum=1)
+# How often each web process looks for a new table (local file stat in requests, source poll in a thread).
+MIRRORLIST_REFRESH_SECONDS = env_float(ENV, "MIRRORLIST_REFRESH_SECONDS", 1.0, minimum=0.05, maximum=60.0)
+MIRRORLIST_POLL = env_bool(ENV, "MIRRORLIST_POLL", True)
+# The origin's public base URL (the origin entry is <base>pub/<collection>/); unset: from each request.
+ORIGIN_BASE_URL = env_url(ENV, "ORIGIN_BASE_URL")
+# Snapshots travel through Redis too when set (default: Q_BROKER_URL when it is Redis); the database always.
+MIRRORLIST_REDIS_URL = ENV.get("MIRRORLIST_REDIS_URL") or None
+# max-age of public answers (they depend on the client address: private caches only).
+MIRRORLIST_CACHE_SECONDS = env_int(ENV, "MIRRORLIST_CACHE_SECONDS", 60, minimum=0)
 
 # Sync tuning (defaults measured on a 2-core machine; see bench/RESULTS.md).
 SYNC_DOWNLOAD_WORKERS = env_int(ENV, "SYNC_DOWNLOAD_WORKERS", 8, minimum=1)
@@ -171,6 +190,8 @@ PUBLISH_GRACE_SECONDS = env_int(ENV, "PUBLISH_GRACE_SECONDS", 6 * 3600, minimum=
 QUEUE_HEARTBEAT_MAX_AGE = env_int(ENV, "QUEUE_HEARTBEAT_MAX_AGE", 180, minimum=60)
 
 Q_BROKER_URL = parse_broker_url(ENV.get("Q_BROKER_URL"))
+if MIRRORLIST_REDIS_URL is None and Q_BROKER_URL and Q_BROKER_URL.startswith(("redis://", "rediss://")):
+    MIRRORLIST_REDIS_URL = Q_BROKER_URL
 Q_TIMEOUT = env_int(ENV, "Q_TIMEOUT", 6 * 3600, minimum=60)
 Q_CLUSTER = {
     "name": ENV.get("Q_CLUSTER_NAME", "mirrormanager"),
