@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    - set up .venv, migrate, seed the demo network, start web app + queue worker"
 	@echo "make test   - set up .venv with test extras and run the whole test suite"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff check and format check, and the import layers (import-linter)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -48,6 +48,7 @@ test: setup-test
 lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: setup-test
 	$(BIN)/ruff format .

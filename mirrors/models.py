@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django_countries.fields import CountryField
 
+from mirrors.mirrorlist.models import MirrorlistBuildFlag  # noqa: F401 -- the mirrorlist's own model
+
 
 class Site(models.Model):
     """An organisation that runs one or more mirror hosts; owned by an operator, with co-admins."""

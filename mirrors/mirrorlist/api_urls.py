@@ -1,5 +1,9 @@
 """REST API routes of mirrors.mirrorlist, mounted under /api/v1/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from mirrors.mirrorlist.api import MirrorlistView
+
+urlpatterns = [
+    path("mirrorlist/<str:collection>/", MirrorlistView.as_view(), name="api-mirrorlist"),
+]

@@ -1,5 +1,9 @@
 """Pages of mirrors.mirrorlist."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from mirrors.mirrorlist import views
+
+urlpatterns = [
+    path("moderation/mirrorlist/", views.mirrorlist_explain, name="mirrorlist-explain"),
+]

@@ -1,0 +1,114 @@
+"""The three answer formats: JSON (DESIGN.md's shape), plain text, and RFC 5854 metalink."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from mirrors.mirrorlist.engine.select import Selection
+
+METALINK_NS = "urn:ietf:params:xml:ns:metalink"
+# RFC 5854 has no element for "also acceptable" hashes: older revisions a listed mirror may still serve go in
+# <mm:alternates><mm:alternate revision=".." timestamp=".."><hash type="sha-256">..</hash><size>..</size>,
+# in this extension namespace (RFC 5854 section 4.1: foreign elements are allowed and ignored by others).
+MIRRORMANAGER_NS = "urn:x-mirrormanager:metalink:1"
+METALINK_CONTENT_TYPE = "application/metalink4+xml"
+REPOMD = "repodata/repomd.json"
+
+
+def selection_document(selection: Selection, *, table_version: int, explain: bool) -> dict[str, Any]:
+    current = selection.collection.current
+    client = selection.client
+    mirrors = []
+    for entry in selection.mirrors:
+        item: dict[str, Any] = {"url": entry.url, "host": entry.host, "country": entry.country, "tier": entry.tier}
+        if explain:
+            item["reason"] = entry.reason
+        mirrors.append(item)
+    document: dict[str, Any] = {
+        "collection": selection.collection.slug,
+        "revision": current.number if current else None,
+        "repomd_sha256": current.sha256 if current else None,
+        "timestamp": current.timestamp if current else None,
+        "client": {"ip": client.ip, "country": selection.country, "continent": selection.continent, "asn": client.asn},
+        "mirrors": mirrors,
+        "table_version": table_version,
+    }
+    if explain:
+        document["excluded"] = [{"url": e.url, "host": e.host, "reason": e.reason} for e in selection.excluded]
+    return document
+
+
+def render_json(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+@lru_cache(maxsize=65536)
+def _entry_json(url: str, host: str, country: str | None, tier: str) -> str:
+    return _dumps({"url": url, "host": host, "country": country, "tier": tier})
+
+
+def render_json_fast(selection: Selection, *, table_version: int) -> bytes:
+    """The same bytes as render_json(selection_document(..., explain=False)), from cached per-entry pieces:
+    the answer every anonymous client gets is mostly entries that repeat from one request to the next."""
+    current = selection.collection.current
+    client = selection.client
+    head = _dumps(
+        {
+            "collection": selection.collection.slug,
+            "revision": current.number if current else None,
+            "repomd_sha256": current.sha256 if current else None,
+            "timestamp": current.timestamp if current else None,
+            "client": {"ip": client.ip, "country": selection.country, "continent": selection.continent,
+                       "asn": client.asn},
+        }
+    )  # fmt: skip
+    entries = ",".join([_entry_json(e.url, e.host, e.country, e.tier) for e in selection.mirrors])
+    return f'{head[:-1]},"mirrors":[{entries}],"table_version":{table_version}}}'.encode()
+
+
+def render_txt(selection: Selection) -> bytes:
+    return "".join(entry.url + "\n" for entry in selection.mirrors).encode()
+
+
+def render_metalink(selection: Selection, *, table_version: int) -> bytes:
+    """One <file name="repomd.json"> with the current hash and size, one <url> per listed mirror (priority 1 is
+    the best), and the recent revisions' hashes as mm:alternates."""
+    collection = selection.collection
+    current = collection.current
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<metalink xmlns="{METALINK_NS}" xmlns:mm="{MIRRORMANAGER_NS}">',
+        "  <generator>mirrormanager</generator>",
+    ]
+    if current is not None:
+        lines.append(f"  <published>{escape(current.timestamp)}</published>")
+    lines.append('  <file name="repomd.json">')
+    if current is not None:
+        if current.size is not None:
+            lines.append(f"    <size>{current.size}</size>")
+        lines.append(f'    <hash type="sha-256">{escape(current.sha256)}</hash>')
+        lines.append(
+            f'    <mm:revision number="{current.number}" timestamp={quoteattr(current.timestamp)}'
+            f' table="{table_version}"/>'
+        )
+    if collection.alternates:
+        lines.append("    <mm:alternates>")
+        for alternate in collection.alternates:
+            size = f"<size>{alternate.size}</size>" if alternate.size is not None else ""
+            lines.append(
+                f'      <mm:alternate revision="{alternate.number}" timestamp={quoteattr(alternate.timestamp)}>'
+                f'<hash type="sha-256">{escape(alternate.sha256)}</hash>{size}</mm:alternate>'
+            )
+        lines.append("    </mm:alternates>")
+    for priority, entry in enumerate(selection.mirrors, start=1):
+        location = f" location={quoteattr(entry.country.lower())}" if entry.country else ""
+        lines.append(f'    <url priority="{priority}"{location}>{escape(entry.url + REPOMD)}</url>')
+    lines.append("  </file>")
+    lines.append("</metalink>")
+    return ("\n".join(lines) + "\n").encode()

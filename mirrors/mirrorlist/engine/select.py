@@ -1,0 +1,241 @@
+"""The lookup: which mirrors of a collection a client gets, in which order, and (for admins) why.
+
+Tiers, each in weighted random order (bandwidth, and distance where coordinates exist): netblock (most
+specific prefix first), ASN, country, continent (with redirects), world (only to fill up to the minimum),
+then the origin. At most `max_mirrors` hosts are listed (an installer needs a handful; the order within a
+tier stays a fair weighted draw). Reads only the immutable Table.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from mirrors.mirrorlist.engine.continents import continent_of
+from mirrors.mirrorlist.engine.table import CollectionEntry, HostEntry, Table, URLEntry
+from mirrors.mirrorlist.engine.weights import Bucket, DistanceFactor, weighted_draw, weighted_order
+
+TIERS = ("netblock", "asn", "country", "continent", "world", "origin")
+PROTOCOLS = ("https", "http", "rsync")
+# Without a `protocol`, installers get what they can use: https first, then http.
+DEFAULT_SCHEMES = ("https", "http")
+_SCHEME_ORDER = {scheme: index for index, scheme in enumerate(PROTOCOLS)}
+# Tiers larger than this (and than the room left) are drawn from precomputed buckets, not ordered in full.
+DRAW_THRESHOLD = 12
+_NAMED_NETWORK_TIERS = ("netblock", "asn")
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """Who asks: the address (already chosen from peer or trusted proxy) and what GeoIP knows of it."""
+
+    ip: str
+    family: int
+    address: int
+    country: str | None = None
+    continent: str | None = None
+    asn: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    url: str
+    host: str
+    country: str | None
+    tier: str
+    reason: str
+    scheme: str
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    url: str
+    host: str
+    reason: str
+
+
+@dataclass
+class Selection:
+    collection: CollectionEntry
+    client: Client
+    country: str | None
+    continent: str | None
+    mirrors: list[Listed] = field(default_factory=list)
+    excluded: list[Excluded] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """The request's options, validated by the caller."""
+
+    protocol: str | None = None
+    country: str | None = None
+    min_mirrors: int = 5
+    max_mirrors: int = 10
+    explain: bool = False
+
+
+class _Lookup:
+    """One lookup's working state; short-lived, never shared."""
+
+    def __init__(self, table: Table, collection: CollectionEntry, client: Client, query: Query) -> None:
+        self.table = table
+        self.collection = collection
+        self.client = client
+        self.query = query
+        self.schemes = (query.protocol,) if query.protocol else DEFAULT_SCHEMES
+        self.listed_hosts: set[int] = set()
+        self.factor = DistanceFactor(client.latitude, client.longitude)
+        self._usable = self._usable_map()
+        country = query.country or client.country
+        self.selection = Selection(
+            collection=collection,
+            client=client,
+            country=country,
+            continent=table.continent_redirects.get(country or "")
+            or (continent_of(query.country) if query.country else client.continent),
+        )
+
+    # ---- filters ------------------------------------------------------------------------------------
+
+    def host_refusal(self, host: HostEntry, tier: str) -> str:
+        """Why this host may not be listed to this client in this tier ('' when it may)."""
+        if host.private and tier not in _NAMED_NETWORK_TIERS:
+            return "private: the client is not in its netblocks or ASNs"
+        if host.allowed_countries:
+            # Both the address's country and a requested one must be allowed; an unknown country passes
+            # only where the operator named the client's network (netblock or ASN).
+            countries = {c for c in (self.client.country, self.query.country) if c}
+            if not countries and tier not in _NAMED_NETWORK_TIERS:
+                return "serves only " + ", ".join(sorted(host.allowed_countries)) + "; the client's country is unknown"
+            if countries - host.allowed_countries:
+                return "serves only " + ", ".join(sorted(host.allowed_countries))
+        return ""
+
+    def url_refusal(self, url: URLEntry) -> str:
+        if url.scheme not in self.schemes:
+            return f"protocol {url.scheme} not requested"
+        if self.client.family == 6 and not url.ipv6:
+            return "not reachable over IPv6"
+        if self.client.family == 4 and not url.ipv4:
+            return "not reachable over IPv4"
+        return ""
+
+    def usable_urls(self, host_id: int) -> tuple[URLEntry, ...]:
+        """The host's URLs this client can use, best scheme first (from a per-variant map made once)."""
+        return self._usable.get(host_id, ())
+
+    def _usable_map(self) -> dict[int, tuple[URLEntry, ...]]:
+        key = ("urls", self.schemes, self.client.family)
+        usable = self.collection.draw_buckets.get(key)
+        if usable is None:
+            usable = {}
+            for host_id, urls in self.collection.by_host.items():
+                good = sorted(
+                    (u for u in urls if not self.url_refusal(u)), key=lambda u: _SCHEME_ORDER.get(u.scheme, 9)
+                )
+                if good:
+                    usable[host_id] = tuple(good)
+            self.collection.draw_buckets[key] = usable
+        return usable
+
+    # ---- tiers --------------------------------------------------------------------------------------
+
+    def bucket(self, kind: str, code: str | None, host_ids: Iterable[int]) -> Bucket:
+        key = (kind, code, self.schemes, self.client.family)
+        bucket = self.collection.draw_buckets.get(key)
+        if bucket is None:  # made once per table and variant; a race makes the same bucket twice, harmlessly
+            hosts = self.table.hosts
+            bucket = Bucket.of([hosts[host_id] for host_id in host_ids if self.usable_urls(host_id)])
+            self.collection.draw_buckets[key] = bucket
+        return bucket
+
+    def eligible(self, tier: str):
+        def check(host: HostEntry) -> bool:
+            return host.id not in self.listed_hosts and not self.host_refusal(host, tier)
+
+        return check
+
+    def add_tier(self, tier: str, host_ids: tuple[int, ...], reason: str, *, kind: str = "", code=None,
+                 limit: int | None = None) -> None:  # fmt: skip
+        room = min(self.query.max_mirrors, limit or self.query.max_mirrors) - len(self.listed_hosts)
+        if room <= 0 or not host_ids:
+            return
+        if kind and len(host_ids) > max(room, DRAW_THRESHOLD):
+            ordered = weighted_draw(
+                self.bucket(kind, code, host_ids), room, self.factor, self._rng, self.eligible(tier)
+            )
+        else:
+            hosts = self.table.hosts
+            eligible = self.eligible(tier)
+            candidates = [hosts[h] for h in host_ids if eligible(hosts[h]) and self.usable_urls(h)]
+            ordered = weighted_order(candidates, self.factor, self._rng)[:room]
+        for host in ordered:
+            self.listed_hosts.add(host.id)
+            for url in self.usable_urls(host.id):
+                self.selection.mirrors.append(Listed(url.url, host.name, host.country, tier, reason, url.scheme))
+
+    def run(self, rng: random.Random, origin_url: str | None) -> Selection:
+        self._rng = rng
+        client, selection, table, collection = self.client, self.selection, self.table, self.collection
+        explain = self.query.explain  # reasons are written only for admins who asked
+        for match in table.netblocks.lookup(client.family, client.address):
+            self.add_tier("netblock", match.host_ids, f"client address in netblock {match.cidr}" if explain else "")
+        if client.asn is not None:
+            self.add_tier("asn", table.by_asn.get(client.asn, ()), f"client in AS{client.asn}" if explain else "")
+        if selection.country:
+            self.add_tier("country", collection.by_country.get(selection.country, ()), f"in {selection.country}",
+                          kind="country", code=selection.country)  # fmt: skip
+        if selection.continent:
+            redirected = table.continent_redirects.get(selection.country or "")
+            reason = f"on continent {selection.continent}" + (
+                f" (redirect for {selection.country})" if redirected else ""
+            )
+            self.add_tier("continent", collection.by_continent.get(selection.continent, ()), reason,
+                          kind="continent", code=selection.continent)  # fmt: skip
+        minimum = self.query.min_mirrors
+        reason = f"rest of the world: fewer than {minimum} mirrors listed before"
+        self.add_tier("world", collection.public_hosts, reason, kind="world", limit=minimum)
+        if origin_url and (self.query.protocol is None or origin_url.startswith(self.query.protocol + "://")):
+            selection.mirrors.append(Listed(origin_url, "origin", None, "origin", "the origin, last resort", ""))
+        if self.query.explain:
+            self.explain_exclusions()
+        return selection
+
+    def explain_exclusions(self) -> None:
+        listed = {entry.url for entry in self.selection.mirrors}
+        local = set(self.collection.by_country.get(self.selection.country or "", ()))
+        local |= set(self.collection.by_continent.get(self.selection.continent or "", ()))
+        for url in self.collection.urls:
+            if url.url in listed:
+                continue
+            host = self.table.hosts.get(url.host_id)
+            reason = url.excluded or ("" if host else "unknown host")
+            if not reason:
+                reason = self.url_refusal(url) or self.host_refusal(host, "world")
+            if not reason and host.id in self.listed_hosts:
+                reason = "another URL of the same host is listed"
+            if not reason and host.id in local:
+                reason = f"not drawn: at most {self.query.max_mirrors} mirrors are listed, drawn by weight"
+            if not reason:
+                reason = (
+                    f"not in the client's netblocks, ASN, country or continent, and {self.query.min_mirrors} "
+                    "or more mirrors were listed before the world tier"
+                )
+            self.selection.excluded.append(Excluded(url.url, host.name if host else "?", reason))
+
+
+def select_mirrors(
+    table: Table,
+    collection: CollectionEntry,
+    client: Client,
+    query: Query,
+    *,
+    rng: random.Random,
+    origin_url: str | None,
+) -> Selection:
+    """The ordered list for one client; pure and thread-safe (the table is never changed)."""
+    return _Lookup(table, collection, client, query).run(rng, origin_url)
