@@ -20,7 +20,6 @@ from metadata.models import Collection
 from mirrors.models import Host, HostURL
 from mirrors.registry import services
 
-
 NEVER_DUE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
