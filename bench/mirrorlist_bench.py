@@ -313,6 +313,23 @@ def start_gunicorn(app: str, work: Path) -> tuple[subprocess.Popen, int]:
     return process, port
 
 
+def session_cpu_seconds(session: int) -> float:
+    """User+system CPU of every process in a session (gunicorn's master and workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:  # field 6 of stat: the session id
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -483,13 +500,15 @@ def main() -> int:
             for name, app in legs.items():
                 process, port = start_gunicorn(app, work)
                 try:
+                    cpu_before = session_cpu_seconds(process.pid)
                     result = run_wrk(port, load_script, [str(addresses)], args.seconds, args.connections)
+                    result["server_cpu_us"] = (session_cpu_seconds(process.pid) - cpu_before) / result["requests"] * 1e6
                 finally:
                     stop(process)
                 results[name].append(result)
                 print(f"  round {round_ + 1} {name:12s} {result['rps']:8.0f} req/s  p50 {result['p50_ms']:.2f} ms  "
-                      f"p99 {result['p99_ms']:.2f} ms  non-2xx {result['non_2xx']}  socket errors "
-                      f"{result['socket_errors']}", flush=True)  # fmt: skip
+                      f"p99 {result['p99_ms']:.2f} ms  server CPU {result['server_cpu_us']:.0f} us/request  "
+                      f"non-2xx {result['non_2xx']}  socket errors {result['socket_errors']}", flush=True)  # fmt: skip
 
         print("live swaps under load ...", flush=True)
         process, port = start_gunicorn(legs["ours"], work)
@@ -526,12 +545,18 @@ def main() -> int:
                         ("django_only", "the same view through Django + DRF")):  # fmt: skip
         rps = median(name, "rps")
         print(f"| {label} | {rps:.0f} | {median(name, 'p50_ms'):.2f} ms | {median(name, 'p99_ms'):.2f} ms | "
-              f"{rps / base_rps:.2f} |")  # fmt: skip
+              f"{rps / base_rps:.2f} | {median(name, 'server_cpu_us'):.0f} us |")  # fmt: skip
     print()
     ours_p99 = median("ours", "p99_ms")
     print(
         f"ratio ours/baseline: {ours_rps / base_rps:.2f} (target >= 0.8); ours p99 {ours_p99:.2f} ms "
         f"(target < 10 ms); Django-only/baseline {django_rps / base_rps:.2f}"
+    )
+    base_cpu, ours_cpu = median("baseline", "server_cpu_us"), median("ours", "server_cpu_us")
+    print(
+        f"server CPU per request: baseline {base_cpu:.0f} us, ours {ours_cpu:.0f} us, Django only "
+        f"{median('django_only', 'server_cpu_us'):.0f} us: on cores of its own, ours would serve "
+        f"{base_cpu / ours_cpu:.2f} x the baseline's requests (less noisy than req/s on a shared machine)"
     )
     print(
         f"swaps: {swap['swaps']} new tables in {args.seconds} s (median build+publish "
