@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run    - set up .venv, migrate, seed the demo network, start web app + queue worker"
 	@echo "make test   - set up .venv with test extras and run the whole test suite"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff check and format check, and the import layers (import-linter)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -24,8 +24,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml client/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e client/
 	touch $@ $(VENV)/.installed
 
 setup: $(VENV)/.installed
@@ -47,6 +48,7 @@ test: setup-test
 lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: setup-test
 	$(BIN)/ruff format .

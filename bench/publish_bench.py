@@ -57,8 +57,8 @@ def make_blobs(count: int) -> list[tuple[str, int, str]]:
     """Real tiny wheels and sdists in the store: (sha256, size, kind)."""
     import hashlib
 
+    from sync.blobstore import blob_path
     from sync.sample_packages import SamplePackage, build_package
-    from sync.store import blob_path
 
     blobs = []
     for index in range(count):
@@ -186,12 +186,12 @@ def child(phase: str, work: Path) -> None:
 
 def publish(full: bool) -> dict:
     from metadata.models import Collection
-    from metadata.publishing import tree
+    from metadata.publishing import commit
     from metadata.services import collection_publish
 
     # How much of the publish is spent flushing to the disk (syncfs before the journal and after the switch).
     flushing = {"seconds": 0.0, "calls": 0}
-    real_sync = tree.sync_filesystem
+    real_sync = commit.sync_filesystem
 
     def timed_sync(path: Path) -> None:
         started = time.perf_counter()
@@ -199,7 +199,7 @@ def publish(full: bool) -> dict:
         flushing["seconds"] += time.perf_counter() - started
         flushing["calls"] += 1
 
-    tree.sync_filesystem = timed_sync
+    commit.sync_filesystem = timed_sync
     revision = collection_publish(collection=Collection.objects.get(slug="full"), full=full)
     return {
         "revision": revision.number,

@@ -216,7 +216,7 @@ def hash_command() -> list[str]:
 @dataclass(frozen=True)
 class SyncLeg:
     wall: float  # the whole `manage.py sync` process, Django start-up included
-    in_run: float  # the SyncRun's own duration
+    in_run: float  # the StoreRun's own duration
     peak_rss_mb: float
     summary: str
 
@@ -237,7 +237,7 @@ def timed_sync(env: dict[str, str], db: Path, log: Path) -> SyncLeg:
         sys.exit(f"manage.py sync exited {process.returncode}:\n{text[-3000:]}")
     with sqlite3.connect(db) as connection:
         started_at, finished_at = connection.execute(
-            "SELECT started_at, finished_at FROM sync_syncrun WHERE kind = 'sync' ORDER BY id DESC LIMIT 1"
+            "SELECT started_at, finished_at FROM sync_storerun WHERE kind = 'sync' ORDER BY id DESC LIMIT 1"
         ).fetchone()
     in_run = (datetime.fromisoformat(finished_at) - datetime.fromisoformat(started_at)).total_seconds()
     summary = next((line.strip() for line in text.splitlines() if line.strip().startswith("files:")), "")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from metadata.forms import FILTER_FIELDS, CollectionForm
-from metadata.models import Collection, Revision
+from metadata.forms import CollectionForm
+from metadata.models import FILTER_FIELDS, Collection, Revision
 
 
 class RevisionInline(admin.TabularInline):

@@ -6,3 +6,9 @@ class MetadataConfig(AppConfig):
 
     name = "metadata"
     verbose_name = "Collections"
+
+    def ready(self) -> None:
+        from metadata.receivers import publication_queue
+        from sync.signals import catalogue_changed
+
+        catalogue_changed.connect(publication_queue, dispatch_uid="metadata.publication_queue")

@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from metadata.models import Collection
+from metadata.models import FILTER_FIELDS, FILTER_LIST_FIELDS, Collection
 from sync.filters import FilterSpec
-
-FILTER_FIELDS = (
-    "include_projects",
-    "exclude_projects",
-    "package_types",
-    "platform_tags",
-    "python_versions",
-    "include_prereleases",
-    "latest_versions",
-    "max_file_size",
-)
 
 
 class CollectionForm(forms.ModelForm):
@@ -37,7 +26,7 @@ class CollectionForm(forms.ModelForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         data = {field: cleaned.get(field) for field in FILTER_FIELDS if field in cleaned}
-        for field in FILTER_FIELDS[:5]:
+        for field in FILTER_LIST_FIELDS:
             if data.get(field) is None:
                 data[field] = []
         if data.get("include_prereleases") is None:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.db import models
+
+from sync.filters import FilterSpec
+
+# The collection's filter fields are FilterSpec's, one to one, by name.
+FILTER_FIELDS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(FilterSpec))
+# Of those, the lists (JSONField, empty = no restriction).
+FILTER_LIST_FIELDS: tuple[str, ...] = tuple(
+    field.name for field in dataclasses.fields(FilterSpec) if isinstance(field.default, tuple)
+)
 
 
 class Collection(models.Model):
     """A content subset, published as a static tree under MIRROR_ROOT/pub/<slug>/.
 
-    The filter fields map one to one onto sync.filters.FilterSpec, the engine shared with upstream filters.
+    The filter fields map one to one onto sync.filters.FilterSpec (FILTER_FIELDS), the engine shared with
+    upstream filters.
     """
 
     slug = models.SlugField(max_length=100, unique=True)
@@ -47,6 +59,13 @@ class Collection(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    def filter_spec(self) -> FilterSpec:
+        """This collection's filters as the engine's value (validated like JSON input: ValueError if invalid)."""
+        data = {name: getattr(self, name) for name in FILTER_FIELDS}
+        for name in FILTER_LIST_FIELDS:
+            data[name] = data[name] or []
+        return FilterSpec.from_dict(data)
 
 
 class Revision(models.Model):

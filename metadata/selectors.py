@@ -8,27 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db.models import Max, QuerySet
 
 from metadata.models import Collection, Revision
 from sync.models import CatalogueSerial, File, Project
+from sync.records import FILE_RECORD_FIELDS, FileRecord
 
-
-@dataclass(frozen=True)
-class CatalogueFile:
-    """One stored file of a project, with the fields publication needs (FileLike for FilterSpec)."""
-
-    filename: str
-    version: str
-    package_type: str
-    sha256: str
-    size: int | None
-    upload_time: datetime | None
-    requires_python: str
-    yanked: bool
-    yanked_reason: str
+# A stored file's record; its core metadata hash is the upstream's, which publication does not use.
+CATALOGUE_FILE_FIELDS = tuple(name for name in FILE_RECORD_FIELDS if name != "core_metadata_sha256")
 
 
 @dataclass(frozen=True)
@@ -89,28 +77,17 @@ def catalogue_winners(names: Sequence[str], *, upstream_id: int | None) -> dict[
     return winners
 
 
-def catalogue_stored_files(project_ids: Sequence[int]) -> dict[int, list[CatalogueFile]]:
+def catalogue_stored_files(project_ids: Sequence[int]) -> dict[int, list[FileRecord]]:
     """Stored files (state stored, hash known) of these projects, by project id, by filename."""
-    files: dict[int, list[CatalogueFile]] = {pk: [] for pk in project_ids}
+    files: dict[int, list[FileRecord]] = {pk: [] for pk in project_ids}
     rows = (
         File.objects.filter(project_id__in=list(project_ids), state=File.State.STORED)
         .exclude(sha256="")
         .order_by("project_id", "filename")
-        .values_list(
-            "project_id",
-            "filename",
-            "version",
-            "package_type",
-            "sha256",
-            "size",
-            "upload_time",
-            "requires_python",
-            "yanked",
-            "yanked_reason",
-        )
+        .values_list("project_id", *CATALOGUE_FILE_FIELDS)
     )
-    for project_id, *fields in rows:
-        files[project_id].append(CatalogueFile(*fields))
+    for project_id, *values in rows:
+        files[project_id].append(FileRecord(**dict(zip(CATALOGUE_FILE_FIELDS, values, strict=True))))
     return files
 
 
@@ -125,17 +102,11 @@ def collection_revisions(*, collection: Collection, limit: int = 50) -> list[Rev
     return list(collection.revisions.order_by("-number")[:limit])
 
 
-def revision_current(*, collection: Collection) -> Revision | None:
-    """The newest published revision of a collection."""
-    return collection.revisions.order_by("-number").first()
-
-
 def collection_filters_described(*, collection: Collection) -> list[tuple[str, str]]:
     """The collection's filters in words, for its page; empty when it holds everything."""
-    from sync.filters import FilterSpec
 
     try:
-        spec = FilterSpec.for_collection(collection)
+        spec = collection.filter_spec()
     except ValueError as error:
         return [("Invalid filters", str(error))]
     described: list[tuple[str, str]] = []

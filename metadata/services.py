@@ -11,7 +11,7 @@ from django.db import transaction
 from metadata.models import Collection, Revision
 from metadata.publishing.publisher import Publisher
 from metadata.publishing.tree import PublishBusy
-from sync.filters import FilterSpec
+from metadata.signals import revision_committed
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,12 @@ def _revision_record(collection: Collection, record: dict) -> Revision:
     return revision
 
 
+def _published_serial_record(collection: Collection, serial: int) -> None:
+    """A publish found nothing to change: remember the catalogue serial it has seen."""
+    collection.published_serial = serial
+    Collection.objects.filter(pk=collection.pk).update(published_serial=serial)
+
+
 def collection_publish(
     *, collection: Collection, full: bool = False, on_busy: Callable[[Collection, str], None] | None = None
 ) -> Revision | None:
@@ -58,16 +64,30 @@ def collection_publish(
     `on_busy` with the message): the running or the next publish picks the changes up.
     """
     try:
-        FilterSpec.for_collection(collection)
+        collection.filter_spec()
     except ValueError as error:
         raise ValueError(f"collection {collection.slug!r} has invalid filters: {error}") from error
+    committed: list[Revision] = []
+
+    def record(collection: Collection, record: dict) -> Revision:
+        revision = _revision_record(collection, record)
+        committed.append(revision)
+        return revision
+
     try:
-        return Publisher(collection, full=full, record_revision=_revision_record).run()
+        result = Publisher(
+            collection, full=full, record_revision=record, record_unchanged=_published_serial_record
+        ).run()
     except PublishBusy as busy:
         logger.info("%s: %s", collection.slug, busy)
         if on_busy is not None:
             on_busy(collection, str(busy))
         return None
+    # Also a revision this run finished for a crashed publish. Not sent when the run failed: the
+    # next run's recovery records the same revision again (idempotently) and sends it then.
+    for revision in committed:
+        revision_committed.send_robust(sender=Revision, collection=collection, revision=revision)
+    return result
 
 
 def collections_publish_all(

@@ -2,12 +2,12 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-class CoreConfig(AppConfig):
-    """Accounts, the queue heartbeat and the queue schedules."""
+class ProjectConfig(AppConfig):
+    """The project itself: no models, only its commands (demo, install_schedules) and the schedules hook."""
 
     name = "mirrormanager"
-    label = "core"
-    verbose_name = "Core"
+    label = "mirrormanager"
+    verbose_name = "Project"
 
     def ready(self) -> None:
         from mirrormanager.schedules import install_schedules_after_migrate

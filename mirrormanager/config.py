@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -156,3 +156,56 @@ def check_production(*, production: bool, secret_key: str, debug: bool, allowed_
 def environ() -> Mapping[str, str]:
     """The process environment (a seam for tests)."""
     return os.environ
+
+
+EMAIL_SCHEMES = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "smtp+tls": "django.core.mail.backends.smtp.EmailBackend",
+    "smtp+ssl": "django.core.mail.backends.smtp.EmailBackend",
+    "smtps": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def parse_email_url(url: str | None) -> dict[str, Any]:
+    """Turn EMAIL_URL into Django's EMAIL_* settings; unset means the console backend.
+
+    smtp://user:password@host:port (plain, or STARTTLS with smtp+tls://, implicit TLS with smtp+ssl:// or
+    smtps://), console://, locmem://, dummy://, file:///path/to/folder. User and password are URL-decoded.
+    """
+    if not url:
+        return {"EMAIL_BACKEND": EMAIL_SCHEMES["console"]}
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in EMAIL_SCHEMES:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL has scheme {scheme or '(none)'!r}; supported are " + ", ".join(f"{s}://" for s in EMAIL_SCHEMES)
+        )
+    config: dict[str, Any] = {"EMAIL_BACKEND": EMAIL_SCHEMES[scheme]}
+    if scheme == "file":
+        if not parts.path or parts.path == "/":
+            raise ImproperlyConfigured("EMAIL_URL file:// names no folder: file:///path/to/folder")
+        config["EMAIL_FILE_PATH"] = unquote(parts.path)
+    if not config["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+        return config
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"EMAIL_URL has a bad port: {exc}") from None
+    if not parts.hostname:
+        raise ImproperlyConfigured("EMAIL_URL names no mail server: smtp://user:password@host:port")
+    implicit_tls = scheme in ("smtp+ssl", "smtps")
+    config.update(
+        {
+            "EMAIL_HOST": parts.hostname,
+            "EMAIL_PORT": port or (465 if implicit_tls else 587 if scheme == "smtp+tls" else 25),
+            "EMAIL_HOST_USER": unquote(parts.username or ""),
+            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+            "EMAIL_USE_TLS": scheme == "smtp+tls",
+            "EMAIL_USE_SSL": implicit_tls,
+        }
+    )
+    return config

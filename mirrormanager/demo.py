@@ -11,6 +11,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from mirrors.probing.demo import demo_network_ensure
+from mirrors.registry.demo import demo_registry_ensure
+
 DEMO_ACCOUNTS = (
     # username, email, is_staff/superuser
     ("admin", "admin@mirrors.example", True),
@@ -91,6 +94,10 @@ def demo_seed(log: Callable[[str], None]) -> DemoResult:
     """Seed the demo network; safe to run any number of times."""
     result = DemoResult(new_passwords=demo_accounts_ensure())
     demo_upstream_ensure(log)
+    demo_registry_ensure(log)
+    demo_network_ensure(
+        log, var_dir=settings.VAR_DIR, mirror_root=settings.MIRROR_ROOT, upstream_name=DEMO_UPSTREAM_NAME
+    )
     from mirrors.mirrorlist.services import mirrorlist_build_logged  # the mirrorlist answers the demo mirrors
 
     mirrorlist_build_logged(log)

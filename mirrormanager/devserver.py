@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     python = sys.executable
     base = f"http://{args.host}:{args.port}"
+    os.environ.setdefault("PROBE_ALLOW_PRIVATE", "1")  # the demo mirrors are on 127.0.0.1
     web = _start(
         "web",
         [
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
     )  # fmt: skip
     worker = _start("queue worker", [python, "manage.py", "qcluster"])
+    mirrors = _start("demo mirrors", [python, "-m", "mirrors.probing.demo", "serve"])
     # The scheduler's first tick comes about 30 s after the cluster starts: queue one heartbeat now so
     # that /healthz turns green as soon as the worker is up.
     subprocess.run(
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             "manage.py",
             "shell",
             "-c",
-            "from django_q.tasks import async_task; async_task('mirrormanager.tasks.heartbeat')",
+            "from django_q.tasks import async_task; async_task('core.tasks.heartbeat')",
         ],
         cwd=ROOT,
         check=False,
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 stopping = True
         time.sleep(0.5)
     stop_child("queue worker", worker)
+    stop_child("demo mirrors", mirrors)
     stop_child("web", web)
     return exit_code
 

@@ -17,12 +17,14 @@ class ScheduleSpec:
 
 
 SCHEDULES: tuple[ScheduleSpec, ...] = (
-    ScheduleSpec("heartbeat", "mirrormanager.tasks.heartbeat", minutes=1),
+    ScheduleSpec("heartbeat", "core.tasks.heartbeat", minutes=1),
     ScheduleSpec("sync-all", "sync.tasks.sync_all_task", minutes=60),
     ScheduleSpec("verify-quick", "sync.tasks.verify_task", minutes=24 * 60, kwargs={"quick": True}),
     ScheduleSpec("collect-blobs", "sync.tasks.collect_task", minutes=24 * 60),
     # A sync that changed something queues publication itself; this one also prunes files past their grace.
     ScheduleSpec("publish", "metadata.tasks.publish_task", minutes=15),
+    # Each URL is probed about every PROBE_INTERVAL, staggered: this run takes whatever is due.
+    ScheduleSpec("probe", "mirrors.probing.tasks.probe_task", minutes=5),
     # Changes and probe runs rebuild the mirrorlist at once; this is the safety net.
     ScheduleSpec("mirrorlist-build", "mirrors.mirrorlist.tasks.mirrorlist_build_scheduled", minutes=10),
 )

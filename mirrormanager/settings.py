@@ -16,6 +16,7 @@ from mirrormanager.config import (
     environ,
     parse_broker_url,
     parse_database_url,
+    parse_email_url,
 )
 
 ENV = environ()
@@ -42,7 +43,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
-    "mirrormanager.apps.CoreConfig",
+    "django_countries",
+    "auditlog",
+    "axes",
+    "core.apps.CoreConfig",
+    "mirrormanager.apps.ProjectConfig",
     "sync.apps.SyncConfig",
     "metadata.apps.MetadataConfig",
     "mirrors.apps.MirrorsConfig",
@@ -57,13 +62,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lock-out into its answer (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mirrormanager.urls"
 WSGI_APPLICATION = "mirrormanager.wsgi.application"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "my-sites"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses log-ins from a locked-out user name and address before checking passwords.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGOUT_REDIRECT_URL = "home"
 
 TEMPLATES = [
@@ -116,6 +128,23 @@ MIRROR_ROOT = Path(ENV.get("MIRROR_ROOT", VAR_DIR / "mirror"))
 # Serve MIRROR_ROOT/pub from Django (make run, tests); in production nginx serves it.
 SERVE_PUBLISHED = env_bool(ENV, "SERVE_PUBLISHED", not PRODUCTION)
 PROBE_ALLOW_PRIVATE = env_bool(ENV, "PROBE_ALLOW_PRIVATE", False)
+# Probes.
+PROBE_INTERVAL = env_int(ENV, "PROBE_INTERVAL", 3600, minimum=60)  # seconds between two probes of one URL
+PROBE_CONNECT_TIMEOUT = env_int(ENV, "PROBE_CONNECT_TIMEOUT", 10, minimum=1)
+PROBE_READ_TIMEOUT = env_int(ENV, "PROBE_READ_TIMEOUT", 30, minimum=1)
+PROBE_MAX_BYTES = env_int(ENV, "PROBE_MAX_BYTES", 1024 * 1024, minimum=1024)  # repomd.json
+PROBE_SAMPLE_FILES = env_int(ENV, "PROBE_SAMPLE_FILES", 3, minimum=0)  # files hashed per probe
+PROBE_SAMPLE_MAX_BYTES = env_int(ENV, "PROBE_SAMPLE_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
+PROBE_PER_HOST = env_int(ENV, "PROBE_PER_HOST", 2, minimum=1)  # probes of one host at a time
+PROBE_WORKERS = env_int(ENV, "PROBE_WORKERS", 128, minimum=1)  # probes at a time in all
+PROBE_DISABLE_AFTER = env_int(ENV, "PROBE_DISABLE_AFTER", 3, minimum=1)  # consecutive failures
+PROBE_HISTORY_DAYS = env_int(ENV, "PROBE_HISTORY_DAYS", 30, minimum=1)
+# A run in which more than this share of probes fail (of at least PROBE_VOID_MIN_URLS) is void.
+PROBE_VOID_FRACTION = env_float(ENV, "PROBE_VOID_FRACTION", 0.5, minimum=0.0, maximum=1.0)
+PROBE_VOID_MIN_URLS = env_int(ENV, "PROBE_VOID_MIN_URLS", 4, minimum=1)
+# /metrics (Prometheus text format): off unless enabled; then only from these networks when any are given.
+METRICS_ENABLED = env_bool(ENV, "METRICS_ENABLED", False)
+METRICS_ALLOWED_CIDRS = env_list(ENV, "METRICS_ALLOWED_CIDRS", [])
 GEOIP_DB = ENV.get("GEOIP_DB") or None
 GEOIP_ASN_DB = ENV.get("GEOIP_ASN_DB") or None
 # Mirrorlist.
@@ -191,6 +220,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
+    # Every error is JSON with a "detail" message (and the field errors beside it).
+    "EXCEPTION_HANDLER": "mirrors.registry.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "mirrormanager API",
@@ -198,6 +229,42 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one user name from one address,
+# that pair is locked out for LOGIN_COOLOFF_MINUTES, on the web log-in and on POST /api/v1/auth/token/.
+AXES_FAILURE_LIMIT = env_int(ENV, "LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int(ENV, "LOGIN_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "mirrors.registry.throttling.lockout_response"
+AXES_VERBOSE = False
+
+# The audit trail (django-auditlog) of the registry; tokens are masked in it.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "mirrors.site", "m2m_fields": ["admins"]},
+    {"model": "mirrors.siteinvitation", "mask_fields": ["token"]},
+    {"model": "mirrors.host", "mask_fields": ["verification_token"], "exclude_fields": ["updated_at"]},
+    # The probes' own bookkeeping is history (ProbeResult), not an audited change.
+    {
+        "model": "mirrors.hosturl",
+        "exclude_fields": [
+            "updated_at",
+            "probe_state",
+            "probe_reason",
+            "probe_revision",
+            "probe_revisions_behind",
+            "probe_lag_seconds",
+            "probed_at",
+            "next_probe_at",
+            "consecutive_failures",
+            "reachable_ipv4",
+            "reachable_ipv6",
+        ],
+    },
+    "mirrors.netblock",
+    "mirrors.hostcountry",
+    "mirrors.hostpeerasn",
+)
 
 LOGGING = {
     "version": 1,
@@ -208,7 +275,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-EMAIL_BACKEND = ENV.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# EMAIL_URL (smtp://, smtp+tls://, smtp+ssl://, console://, locmem://, file:///…); EMAIL_BACKEND still overrides.
+globals().update(parse_email_url(ENV.get("EMAIL_URL")))
+EMAIL_BACKEND = ENV.get("EMAIL_BACKEND", EMAIL_BACKEND)  # noqa: F821 -- set by the line above
 DEFAULT_FROM_EMAIL = ENV.get("DEFAULT_FROM_EMAIL", "mirrormanager@localhost")
 
 if PRODUCTION:

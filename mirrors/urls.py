@@ -2,12 +2,10 @@
 
 from django.urls import include, path
 
-from mirrors import views
+from mirrors.registry.urls import shell_urlpatterns
 
 urlpatterns = [
-    path("mirrors/", views.mirror_status, name="mirror-status"),
-    path("my/sites/", views.my_sites, name="my-sites"),
-    path("moderation/", views.moderation, name="moderation"),
+    *shell_urlpatterns,
     path("", include("mirrors.registry.urls")),
     path("", include("mirrors.probing.urls")),
     path("", include("mirrors.mirrorlist.urls")),

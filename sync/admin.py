@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from sync.models import File, Project, SyncRun, Upstream
+from sync.models import File, Project, StoreRun, Upstream
 
 
 @admin.register(Upstream)
@@ -52,8 +52,8 @@ class FileAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+@admin.register(StoreRun)
+class StoreRunAdmin(admin.ModelAdmin):
     """Every sync, verify and collect run, read-only: what it did, how long, what failed."""
 
     list_display = (
@@ -72,16 +72,16 @@ class SyncRunAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "outcome", "upstream")
     date_hierarchy = "started_at"
-    readonly_fields = [field.name for field in SyncRun._meta.fields] + ["duration", "failure_list"]
+    readonly_fields = [field.name for field in StoreRun._meta.fields] + ["duration", "failure_list"]
     exclude = ("failures",)
 
     @admin.display(description="duration")
-    def duration(self, run: SyncRun) -> str:
+    def duration(self, run: StoreRun) -> str:
         seconds = run.duration_seconds
         return "running" if seconds is None else f"{seconds:.1f} s"
 
     @admin.display(description="failures")
-    def failure_list(self, run: SyncRun) -> str:
+    def failure_list(self, run: StoreRun) -> str:
         lines = [
             f"{failure.get('project', '')} {failure.get('filename', '')}: {failure.get('reason', '')}".strip()
             for failure in run.failures or []

@@ -1,7 +1,7 @@
 """The content filter engine, shared by upstream filters (the sync) and collections.
 
 A FilterSpec is a frozen value: build it from JSON (Upstream.filters) with FilterSpec.from_dict,
-or from a Collection with FilterSpec.for_collection. It answers two questions: is a project
+or from a Collection with metadata's Collection.filter_spec(). It answers two questions: is a project
 wanted at all (project_allowed, on normalized names), and which of one project's files are
 wanted (select_files).
 
@@ -45,12 +45,13 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from sync.engine.names import egg_tags, is_sdist_filename
+
 PACKAGE_TYPES = ("bdist_wheel", "sdist", "bdist_egg", "other")  # File.PackageType values
 
 _GLOB_RE = re.compile(r"^[A-Za-z0-9._\-*?\[\]!]+$")
 _PYTHON_VERSION_RE = re.compile(r"^(\d+)\.(\d+)$")
 _INTERPRETER_RE = re.compile(r"^([a-z]+)(\d)(\d*)$")
-_EGG_RE = re.compile(r"-py(\d+)\.(\d+)(?:-(.+))?\.egg$", re.IGNORECASE)
 
 
 class FileLike(Protocol):
@@ -231,22 +232,6 @@ class FilterSpec:
             max_file_size=_optional_positive_int(data, "max_file_size"),
         )
 
-    @classmethod
-    def for_collection(cls, collection: Any) -> FilterSpec:
-        """The filters of a metadata.models.Collection (validated like JSON input)."""
-        return cls.from_dict(
-            {
-                "include_projects": collection.include_projects or [],
-                "exclude_projects": collection.exclude_projects or [],
-                "package_types": collection.package_types or [],
-                "platform_tags": collection.platform_tags or [],
-                "python_versions": collection.python_versions or [],
-                "include_prereleases": collection.include_prereleases,
-                "latest_versions": collection.latest_versions,
-                "max_file_size": collection.max_file_size,
-            }
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; from_dict(spec.to_dict()) == spec."""
         return {
@@ -288,7 +273,7 @@ class FilterSpec:
     # -- files --------------------------------------------------------------------------------
 
     def _platform_ok(self, file: FileLike) -> bool:
-        if file.package_type == "sdist" or file.filename.endswith((".tar.gz", ".zip", ".tar.bz2", ".tgz")):
+        if file.package_type == "sdist" or is_sdist_filename(file.filename):
             return True
         if file.filename.endswith(".whl"):
             tags = _wheel_tags(file.filename)
@@ -297,16 +282,16 @@ class FilterSpec:
             return any(
                 fnmatch.fnmatchcase(platform, pattern) for _, _, platform in tags for pattern in self.platform_tags
             )
-        egg = _EGG_RE.search(file.filename)
+        egg = egg_tags(file.filename)
         if egg:
-            platform = (egg.group(3) or "any").lower().replace("-", "_").replace(".", "_")
+            platform = egg.platform.lower().replace("-", "_").replace(".", "_")
             return any(fnmatch.fnmatchcase(platform, pattern) for pattern in self.platform_tags)
         return False
 
     def _python_ok(self, file: FileLike) -> bool:
         requires_python = file.requires_python or ""
         wheel_tags = _wheel_tags(file.filename) if file.filename.endswith(".whl") else None
-        egg = _EGG_RE.search(file.filename) if file.filename.endswith(".egg") else None
+        egg = egg_tags(file.filename)
         for version in self.python_versions:
             major, minor = (int(part) for part in version.split("."))
             if not _requires_python_allows(requires_python, major, minor):
@@ -315,7 +300,7 @@ class FilterSpec:
                 if wheel_tags and any(_interpreter_fits(i, a, major, minor) for i, a, _ in wheel_tags):
                     return True
             elif egg:
-                if (int(egg.group(1)), int(egg.group(2))) == (major, minor):
+                if egg.python == (major, minor):
                     return True
             else:
                 return True

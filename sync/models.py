@@ -129,8 +129,11 @@ class File(models.Model):
         return self.filename
 
 
-class SyncRun(models.Model):
-    """One run of sync or verify: what it did and how it ended. Admins read these."""
+class StoreRun(models.Model):
+    """One run that holds the store: a sync, a verify or a collect (`kind`); what it did and how it ended.
+
+    Admins read these. (Called SyncRun before it recorded verify and collect too; same table rows.)
+    """
 
     class Kind(models.TextChoices):
         SYNC = "sync", "Sync"

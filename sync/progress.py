@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from sync.models import SyncRun
+    from sync.models import StoreRun
 
 logger = logging.getLogger("sync.progress")
 
@@ -154,7 +154,7 @@ def progress_for(stream: TextIO) -> Progress:
     return TerminalProgress(stream) if isatty is not None and isatty() else LogProgress(stream)
 
 
-def run_summary(run: SyncRun) -> list[str]:
+def run_summary(run: StoreRun) -> list[str]:
     """The closing lines of a sync/verify/collect run, naming what failed."""
     duration = run.duration_seconds or 0.0
     rate = run.bytes_downloaded / duration / 1e6 if duration else 0.0
@@ -185,3 +185,16 @@ def run_summary(run: SyncRun) -> list[str]:
         if len(failures) > 50:
             lines.append(f"    ... and {len(failures) - 50} more (see the run in the admin)")
     return lines
+
+
+def runs_failures_describe(runs: list[StoreRun]) -> str:
+    """One line naming what did not complete in these sync runs ("" when all were ok)."""
+    bad = [run for run in runs if run.outcome != "ok"]
+    if not bad:
+        return ""
+    names = []
+    for run in bad:
+        names.extend(f"{failure.get('filename') or failure.get('project')}" for failure in (run.failures or [])[:10])
+        if run.outcome == "failed":
+            names.append(f"{run.upstream.name}: {run.message}")
+    return f"{len(bad)} of {len(runs)} syncs did not complete: {', '.join(names)}"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from sync.blobstore import StoreBusy
 from sync.services import store_collect, store_verify, sync_all
-from sync.store import StoreBusy
 
 
 def sync_all_task() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import socket
@@ -58,3 +59,23 @@ def chromium_paths() -> tuple[str, str]:
     driver = shutil.which("chromedriver")
     need(bool(chromium and driver), "chromium and chromedriver are not installed", required=REQUIRE_BROWSER)
     return chromium, driver
+
+
+# Rows that data migrations seed; a transactional test's flush empties every table, these too.
+DATA_MIGRATION_SEEDS = (
+    ("metadata.migrations.0002_full_collection", "create_full_collection"),
+    ("mirrors.migrations.0003_mirrorlist_continent_redirects", "seed"),
+)
+
+
+@pytest.fixture(autouse=True)
+def data_migration_rows(request) -> None:
+    """Seed the data migrations' rows again for transactional tests, whatever test flushed before them."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    for module, function in DATA_MIGRATION_SEEDS:
+        getattr(importlib.import_module(module), function)(apps, None)

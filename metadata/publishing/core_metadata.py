@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -12,7 +11,8 @@ from pathlib import Path
 from django.conf import settings
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from sync.store import blob_path, metadata_blob_path
+from core.fs import atomic_write
+from sync.blobstore import blob_path, metadata_blob_path
 
 logger = logging.getLogger(__name__)
 
@@ -114,16 +114,7 @@ def core_metadata_extract(sha256: str, filename: str) -> Path | None:
     cached = metadata_blob_path(sha256)
     tmp_dir = metadata_tmp_dir()
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=TMP_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, cached)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return cached
+    return atomic_write(cached, data, tmp_dir=tmp_dir, prefix=TMP_PREFIX)
 
 
 def core_metadata_path(sha256: str, filename: str) -> Path | None:

@@ -1,69 +1,49 @@
 """One publish of one collection: catalogue -> tree, incremental or full, committed atomically.
 
-See metadata.publishing.tree for the commit protocol and docs/publishing.md for the tree.
+The orchestration; linking files, repodata and the commit protocol (metadata.publishing.commit) are
+modules of their own. docs/publishing.md describes the tree.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import logging
-import re
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from django.conf import settings
-
 from metadata import selectors
 from metadata.models import Collection
+from metadata.publishing.commit import commit, recover
 from metadata.publishing.core_metadata import (
-    core_metadata_extract,
-    core_metadata_path,
     metadata_tmp_clean,
 )
+from metadata.publishing.garbage import garbage_prune
+from metadata.publishing.linking import Linker
+from metadata.publishing.primary import PrimaryDB, export_primary_sqlite
+from metadata.publishing.projects import ProjectPages
 from metadata.publishing.render import (
-    PublishedFile,
-    package_location,
-    project_html,
-    project_json,
     root_html_chunks,
     root_json_chunks,
 )
-from metadata.publishing.state import SCHEMA_VERSION, PrimaryDB, PublishState, export_primary_sqlite
-from metadata.publishing.tree import REPOMD, CollectionTree, HashingWriter
-from sync.engine.names import UnsafeFilename, is_normalized_project_name, parse_filename
+from metadata.publishing.repodata import gzip_data_write, primary_db_write, repomd_bytes, timestamp_now
+from metadata.publishing.state import SCHEMA_VERSION, PublishState
+from metadata.publishing.tree import REPOMD, CollectionTree
 from sync.filters import FilterSpec
-from sync.store import blob_path, file_sha256, metadata_blob_path
 
 logger = logging.getLogger(__name__)
 
 CHUNK_NAMES = 500  # project names per catalogue query: bounded memory, few round trips
-GZIP_LEVEL = 1  # repodata is rebuilt every revision: speed over the last few percent of size
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
-
-
-def _iso(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _timestamp_now() -> str:
-    """The commit moment, ISO 8601 in UTC with microseconds and 'Z'."""
-    return _iso(datetime.now(UTC))
 
 
 class Publisher:
@@ -75,19 +55,23 @@ class Publisher:
         *,
         full: bool,
         record_revision: Callable[[Collection, dict], Any],
+        record_unchanged: Callable[[Collection, int], None] | None = None,
     ) -> None:
+        """record_revision stores a committed revision; record_unchanged the catalogue serial a publish
+        that changed nothing has seen (both in metadata.services: the only writers of Collection rows)."""
         self.collection = collection
         self.requested_full = full
         self.record_revision = record_revision
+        self.record_unchanged = record_unchanged
         self.tree = CollectionTree(collection.slug)
-        self._metadata_hashes: dict[str, str] = {}
         self.stats = {"projects_visited": 0, "pages_staged": 0, "pages_deleted": 0, "files_linked": 0}
+        self.linker = Linker(self.tree, self.stats)
 
     # -- entry point --------------------------------------------------------------------------
 
     def run(self) -> Any:
         """Publish; raises metadata.publishing.tree.PublishBusy at once if another publish runs."""
-        spec = FilterSpec.for_collection(self.collection)
+        spec = self.collection.filter_spec()
         tree = self.tree
         with tree.lock():
             metadata_tmp_clean()
@@ -95,7 +79,7 @@ class Publisher:
             self.recover()
             self.collection.refresh_from_db()
             result = self._publish(spec)
-            self.prune()
+            garbage_prune(tree)
             return result
 
     def _record(self, record: dict) -> Any:
@@ -103,43 +87,7 @@ class Publisher:
 
     def recover(self) -> None:
         """Finish a committed publish that crashed, or throw an uncommitted one away."""
-        tree = self.tree
-        legacy = tree.read_journal()  # the commit record of a version that kept it in a file
-        if legacy is not None:
-            self._log_finishing(legacy)
-            tree.apply_journal(legacy, self._record)
-            tree.finish_journal(lambda: None)
-            return
-        if not tree.state_path.exists():
-            tree.discard_work()
-            return
-        try:
-            state = PublishState(tree.state_path)
-        except sqlite3.DatabaseError:
-            tree.discard_work()  # unreadable: the publish that follows starts afresh
-            return
-        try:
-            record = state.journal_get()
-            if record is not None:
-                self._log_finishing(record)
-                tree.apply_journal(record, self._record)
-                state.journal_clear()
-                tree.finish_journal(state.commit)
-                return
-            linked = tree.discard_work()
-            if linked:
-                # Data files the crashed publish linked and nothing references: prune them later.
-                state.garbage_add([path for path in linked if not state.referenced(path)], time.time())
-                state.commit()
-        finally:
-            state.close()
-
-    def _log_finishing(self, record: dict) -> None:
-        logger.warning(
-            "%s: finishing the interrupted publish of revision %s",
-            self.collection.slug,
-            record["revision"]["number"],
-        )
+        recover(self.tree, self._record)
 
     # -- the publish --------------------------------------------------------------------------
 
@@ -193,12 +141,15 @@ class Publisher:
                 upstream_id=self.collection.upstream_id,
                 since_serial=None if full else self.collection.published_serial,
             )
+            projects = ProjectPages(
+                self.tree, self.linker, self.stats, self.collection, state, primary_db, spec, full, now, deletions
+            )
             for chunk in _batched(names, CHUNK_NAMES):
                 last_serial = max(last_serial, max(serial for _, serial in chunk))
-                self._publish_chunk([name for name, _ in chunk], state, primary_db, spec, full, deletions, now)
+                projects.publish([name for name, _ in chunk])
             if full:
                 for chunk in _batched(state.untouched_names(), CHUNK_NAMES):
-                    self._publish_chunk(chunk, state, primary_db, spec, full, deletions, now, gone=True)
+                    projects.publish(chunk, gone=True)
                 for name in tree.page_names_on_disk():
                     if not state.has_project(name):
                         deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
@@ -229,8 +180,8 @@ class Publisher:
             # be newer), make no revision.
             state.commit()
             tree.discard_work()
-            self.collection.published_serial = serial_now
-            self.collection.save(update_fields=["published_serial"])
+            if self.record_unchanged is not None:
+                self.record_unchanged(self.collection, serial_now)
             logger.info("%s: nothing changed", self.collection.slug)
             return None
 
@@ -239,7 +190,7 @@ class Publisher:
         # reads the state's uncommitted transaction, so it is written on this thread.
         with ThreadPoolExecutor(max_workers=1) as pool:
             primary_db_future = pool.submit(self._write_primary_db)
-            primary = self._write_gzip_data("primary.json.gz", lambda out: state.write_primary_json(out, slug))
+            primary = gzip_data_write(tree, "primary.json.gz", lambda out: state.write_primary_json(out, slug))
             primary_db = primary_db_future.result()
 
         for key, entry in (("primary", primary), ("primary_db", primary_db)):
@@ -251,24 +202,22 @@ class Publisher:
 
         number = self._next_revision_number()
         # Taken at commit, once every data file is written: probes compare it with mirrors' copies.
-        timestamp = _timestamp_now()
-        repomd = {
-            "version": 1,
-            "collection": self.collection.slug,
-            "revision": number,
-            "timestamp": timestamp,
-            "upstream_serial": last_serial,
-            "counts": counts,
-            "data": {"primary": primary, "primary_db": primary_db},
-        }
-        repomd_bytes = (json.dumps(repomd, indent=2) + "\n").encode()
-        tree.stage(REPOMD, repomd_bytes)
+        timestamp = timestamp_now()
+        repomd = repomd_bytes(
+            slug=slug,
+            number=number,
+            timestamp=timestamp,
+            upstream_serial=last_serial,
+            counts=counts,
+            data={"primary": primary, "primary_db": primary_db},
+        )
+        tree.stage(REPOMD, repomd)
         self.stats["pages_staged"] = tree.staged
         self.stats["pages_deleted"] = len(deletions) // 2
         record = {
             "revision": {
                 "number": number,
-                "repomd_sha256": hashlib.sha256(repomd_bytes).hexdigest(),
+                "repomd_sha256": hashlib.sha256(repomd).hexdigest(),
                 "timestamp": timestamp,
                 "upstream_serial": last_serial,
                 "counts": counts,
@@ -278,187 +227,12 @@ class Publisher:
             "published_serial": serial_now,
             "delete": deletions,
         }
-        state.journal_set(record)
-        tree.commit(state.commit)  # the commit point
         logger.info("%s: committing revision %s (%s)", self.collection.slug, number, self.stats)
-        result = tree.apply_journal(record, self._record)
-        state.journal_clear()
-        tree.finish_journal(state.commit)
-        return result
+        return commit(tree, state, record, self._record)
 
     def _next_revision_number(self) -> int:
         numbers = self.collection.revisions.order_by("-number").values_list("number", flat=True)
         return max(self.collection.revision, numbers.first() or 0) + 1
 
-    def _publish_chunk(
-        self,
-        names: list[str],
-        state: PublishState,
-        primary_db: PrimaryDB,
-        spec: FilterSpec,
-        full: bool,
-        deletions: list[str],
-        now: float,
-        *,
-        gone: bool = False,
-    ) -> None:
-        old = state.old_files(names)
-        published_before = state.published_names(names)
-        if full:
-            state.touch(names)
-        valid = set(names)
-        for name in names:
-            if not is_normalized_project_name(name):
-                # A name that is not a normalized PEP 503 name would become a path and HTML as is.
-                logger.error("%s: project name %r is not a normalized name: not published", self.collection.slug, name)
-                valid.discard(name)
-        allowed = [] if gone else [name for name in names if name in valid and spec.project_allowed(name)]
-        winners = selectors.catalogue_winners(allowed, upstream_id=self.collection.upstream_id) if allowed else {}
-        files = selectors.catalogue_stored_files([w.id for w in winners.values()]) if winners else {}
-        for name in names:
-            self.stats["projects_visited"] += 1
-            winner = winners.get(name)
-            old_files = old.get(name, {})
-            published: list[PublishedFile] = []
-            if winner is not None:
-                for file in spec.select_files(files[winner.id]):
-                    entry = self._publish_file(file, old_files.get(file.filename), full)
-                    if entry is not None:
-                        published.append(entry)
-            if not published:
-                if name in published_before:
-                    if name in valid:  # an invalid name (from an older state) has no pages of ours
-                        deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
-                    state.delete_project(name, old_files, now)
-                    primary_db.delete_project(name)
-                continue
-            self.tree.stage(f"simple/{name}/index.html", project_html(winner.name, published))
-            self.tree.stage(f"simple/{name}/index.json", project_json(name, winner.change_serial, published))
-            if state.replace_project(name, winner.name, winner.change_serial, published, old_files, now):
-                primary_db.replace_project(name, winner.name, winner.change_serial, published)
-
-    def _publish_file(self, file: Any, old: tuple[str, str] | None, full: bool) -> PublishedFile | None:
-        """Link one file (and its .metadata) into the tree unless it is there already.
-
-        The file name and hash become a path: a row that is not a safe distribution file name with a
-        sha256 hex digest is skipped (logged), whatever wrote it into the catalogue.
-        """
-        try:
-            parse_filename(file.filename)
-        except UnsafeFilename as error:
-            logger.error("%s: file %r refused: %s", self.collection.slug, file.filename, error)
-            return None
-        if not SHA256_RE.match(file.sha256):
-            logger.error(
-                "%s: file %r refused: sha256 %r is not 64 hex digits", self.collection.slug, file.filename, file.sha256
-            )
-            return None
-        location = package_location(file.sha256, file.filename)
-        known = old is not None and old[0] == file.sha256
-        metadata_sha256 = old[1] if known else ""
-        # Linked even when known: a changed project may be one whose blob verify --repair replaced.
-        try:
-            if self.tree.link_data_file(blob_path(file.sha256), location):
-                self.stats["files_linked"] += 1
-        except FileNotFoundError:
-            logger.error(
-                "%s: blob of %s (%s) is missing from the store: not published",
-                self.collection.slug,
-                file.filename,
-                file.sha256,
-            )
-            return None
-        metadata_sha256 = self._link_metadata(file, location, metadata_sha256)
-        size = file.size if file.size is not None else blob_path(file.sha256).stat().st_size
-        return PublishedFile(
-            filename=file.filename,
-            version=file.version,
-            package_type=file.package_type,
-            sha256=file.sha256,
-            size=size,
-            upload_time=_iso(file.upload_time),
-            requires_python=file.requires_python,
-            yanked=file.yanked,
-            yanked_reason=file.yanked_reason,
-            core_metadata_sha256=metadata_sha256,
-        )
-
-    def _link_metadata(self, file: Any, location: str, recorded_sha256: str) -> str:
-        """Link the wheel's cached .metadata; its sha256 ("" when it has none).
-
-        The cache is hashed once per blob and run, and checked against what the state recorded: a
-        cached extract that no longer hashes to it (damaged on disk) is extracted again.
-        """
-        if not file.filename.endswith(".whl"):
-            return ""
-        digest = self._metadata_hashes.get(file.sha256)
-        if digest is None:
-            path = core_metadata_path(file.sha256, file.filename)
-            if path is None:
-                return ""
-            digest = file_sha256(path)
-            if recorded_sha256 and digest != recorded_sha256:
-                logger.warning(
-                    "%s: cached metadata of %s (%s) does not match the published hash: extracting it again",
-                    self.collection.slug,
-                    file.filename,
-                    file.sha256,
-                )
-                path = core_metadata_extract(file.sha256, file.filename)
-                if path is None:
-                    return ""
-                digest = file_sha256(path)
-            if len(self._metadata_hashes) > 100_000:
-                self._metadata_hashes.clear()
-            self._metadata_hashes[file.sha256] = digest
-        self.tree.link_data_file(metadata_blob_path(file.sha256), location + ".metadata")
-        return digest
-
-    # -- repodata -----------------------------------------------------------------------------
-
-    def _write_gzip_data(self, suffix: str, write_open: Callable[[Any], None]) -> dict:
-        """Write a repodata file through gzip (no name, no time: deterministic); its repomd entry."""
-        opened_info: dict[str, Any] = {}
-
-        def write(compressed: Any) -> None:
-            with gzip.GzipFile(filename="", mode="wb", fileobj=compressed, mtime=0, compresslevel=GZIP_LEVEL) as zipped:
-                opened = HashingWriter(zipped)
-                write_open(opened)
-            opened_info.update(open_sha256=opened.sha256.hexdigest(), open_size=opened.size)
-
-        location, sha256, size = self.tree.write_data_stream("repodata", suffix, write)
-        return {"location": location, "sha256": sha256, "size": size, **opened_info}
-
     def _write_primary_db(self) -> dict:
-        """primary.sqlite.gz: the committed primary DB (nobody changes it until the next publish)."""
-
-        def copy(out: Any) -> None:
-            with open(self.tree.primary_db_path, "rb") as source:
-                shutil.copyfileobj(source, out, 1024 * 1024)
-
-        return self._write_gzip_data("primary.sqlite.gz", copy)
-
-    # -- pruning ------------------------------------------------------------------------------
-
-    def prune(self) -> int:
-        """Remove data files unreferenced for longer than PUBLISH_GRACE_SECONDS."""
-        if not self.tree.state_path.exists():
-            return 0
-        cutoff = time.time() - settings.PUBLISH_GRACE_SECONDS
-        state = PublishState(self.tree.state_path)
-        removed = 0
-        try:
-            for path in state.garbage_due(cutoff):
-                if not state.referenced(path):
-                    try:
-                        self.tree.remove_data_file(path)
-                        removed += 1
-                    except ValueError as error:  # recorded by an older version from a hostile row
-                        logger.error("%s: not pruned: %s", self.collection.slug, error)
-                state.garbage_discard([path])
-            state.commit()
-        finally:
-            state.close()
-        if removed:
-            logger.info("%s: pruned %s data files", self.collection.slug, removed)
-        return removed
+        return primary_db_write(self.tree)

@@ -9,30 +9,41 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from packaging.version import InvalidVersion, Version
 
+from core.fs import sha256_fanout
+from sync.records import FILE_RECORD_FIELDS, FileRecord
+
 API_VERSION = "1.1"
-HTML_CONTENT_TYPE = "application/vnd.pypi.simple.v1+html"
-JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
+
+
+def iso_time(moment: datetime | None) -> str:
+    """PEP 700 upload-time: ISO 8601 in UTC with microseconds and 'Z' ("" for none)."""
+    if not moment:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
-class PublishedFile:
-    """One file as the tree publishes it."""
+class PublishedFile(FileRecord):
+    """One file as the tree publishes it: its record, with the size known and core_metadata_sha256 the
+    hash of the published .metadata file ("" when none)."""
 
-    filename: str
-    version: str
-    package_type: str
-    sha256: str
-    size: int
-    upload_time: str  # PEP 700 ISO 8601 with Z, or ""
-    requires_python: str
-    yanked: bool
-    yanked_reason: str
-    core_metadata_sha256: str  # of the published .metadata file, "" when none
+    upload_time_iso: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        # Formatted once: every file is written to a page, the state and primary data.
+        object.__setattr__(self, "upload_time_iso", iso_time(self.upload_time))
+
+    @classmethod
+    def of(cls, record: FileRecord, *, size: int, core_metadata_sha256: str) -> PublishedFile:
+        """The published form of a catalogue record."""
+        values = {name: getattr(record, name) for name in FILE_RECORD_FIELDS}
+        return cls(**{**values, "size": size, "core_metadata_sha256": core_metadata_sha256})
 
     @property
     def location(self) -> str:
@@ -47,7 +58,7 @@ class PublishedFile:
             "package_type": self.package_type,
             "sha256": self.sha256,
             "size": self.size,
-            "upload_time": self.upload_time or None,
+            "upload_time": self.upload_time_iso or None,
             "requires_python": self.requires_python or None,
             "yanked": self.yanked,
             "yanked_reason": self.yanked_reason or None,
@@ -58,7 +69,7 @@ class PublishedFile:
 
 def package_location(sha256: str, filename: str) -> str:
     """packages/<aa>/<bb>/<sha256>/<filename>, relative to the collection root."""
-    return f"packages/{sha256[:2]}/{sha256[2:4]}/{sha256}/{filename}"
+    return f"packages/{sha256_fanout(sha256)}/{filename}"
 
 
 def _href(file: PublishedFile) -> str:
@@ -123,8 +134,8 @@ def project_json(normalized_name: str, last_serial: int, files: list[PublishedFi
         if file.requires_python:
             entry["requires-python"] = file.requires_python
         entry["size"] = file.size
-        if file.upload_time:
-            entry["upload-time"] = file.upload_time
+        if file.upload_time_iso:
+            entry["upload-time"] = file.upload_time_iso
         entry["yanked"] = (file.yanked_reason or True) if file.yanked else False
         metadata = {"sha256": file.core_metadata_sha256} if file.core_metadata_sha256 else False
         entry["core-metadata"] = metadata

@@ -1,4 +1,6 @@
-"""The file system side of publication: one collection's tree, its work area and its commit protocol.
+"""The file system side of publication: one collection's tree and its work area (paths, locking,
+data files, staged pages, pruning). The commit protocol that switches a tree to a new revision is in
+metadata.publishing.commit.
 
 Layout (MIRROR_ROOT must hold the store, pub/ and publish-work/ on ONE file system, so that
 packages are hardlinks and every switch is a rename):
@@ -8,17 +10,8 @@ packages are hardlinks and every switch is a rename):
     publish-work/<slug>/state.sqlite    what the tree holds (metadata.publishing.state), and the
                                         journal row: the commit record of a publish
     publish-work/<slug>/primary.sqlite  the content of the current primary.sqlite.gz, kept up to date
-    publish-work/<slug>/staging/        new index pages and repomd.json (flat names, see _flat)
+    publish-work/<slug>/staging/        new index pages and repomd.json (flat names, see flat_name)
     publish-work/<slug>/intent.log      data files linked by the publish in progress
-
-A publish changes the state in one SQLite transaction, puts data files (packages, .metadata,
-repodata) in the tree under content-addressed names, stages the changed pages, flushes all of it to
-the disk, then commits the state's transaction with the journal row in it: the commit point (SQLite's
-COMMIT is atomic and durable). Then it applies the journal: project pages renamed into place, then
-the root pages, then removed pages unlinked, the Revision row written, repomd.json renamed last, all
-of it flushed again before the journal row is deleted. Before the commit a crash (or a power loss)
-leaves the previous revision whole, the state rolls back, and the next publish throws the staging
-away; after, the next publish finishes applying it.
 
 Every path below the tree comes from the catalogue in the end, so each one is checked to stay inside
 the tree (CollectionTree.path) even though the publisher validates names and hashes first.
@@ -27,8 +20,6 @@ the tree (CollectionTree.path) even though the publisher validates names and has
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import errno
 import fcntl
 import hashlib
@@ -47,49 +38,15 @@ from urllib.parse import quote, unquote
 
 from django.conf import settings
 
-from sync.store import file_sha256, fsync_path
+from core.fs import HashingWriter, atomic_write, file_sha256
 
 logger = logging.getLogger(__name__)
 
 REPOMD = "repodata/repomd.json"
-ROOT_PAGES = ("simple/index.html", "simple/index.json")
 
 
 class PublishBusy(RuntimeError):
     """Another publish of the same collection holds its lock."""
-
-
-def _load_syncfs() -> Callable[[int], int] | None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        syncfs = libc.syncfs
-    except (OSError, AttributeError):
-        return None
-    syncfs.argtypes = [ctypes.c_int]
-    syncfs.restype = ctypes.c_int
-    return syncfs
-
-
-_SYNCFS = _load_syncfs()
-
-
-def sync_filesystem(path: Path) -> None:
-    """Flush every dirty page and directory entry of the file system holding `path` to the disk.
-
-    One syncfs() costs less than an fsync per file and per folder, and covers what a publish
-    writes everywhere (hardlinks, .metadata extracts, repodata, staged pages, the state copy).
-    Python has no os.syncfs, so it is called through libc; os.sync() where syncfs is missing.
-    """
-    if _SYNCFS is None:
-        os.sync()
-        return
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        if _SYNCFS(fd) != 0:
-            error = ctypes.get_errno()
-            raise OSError(error, f"syncfs({path}): {os.strerror(error)}")
-    finally:
-        os.close(fd)
 
 
 def pub_root() -> Path:
@@ -110,8 +67,6 @@ class CollectionTree:
         self.staging = self.work / "staging"
         self.state_path = self.work / "state.sqlite"
         self.primary_db_path = self.work / "primary.sqlite"
-        self.next_path = self.work / "next.sqlite"  # the working copy of versions before the journal row
-        self.journal_path = self.work / "journal.json"  # the commit record of those versions
         self.intent_path = self.work / "intent.log"
         self._dirs: set[str] = set()
         self._intent: Any = None
@@ -137,9 +92,7 @@ class CollectionTree:
             try:
                 yield
             finally:
-                if self._intent is not None:
-                    self._intent.close()
-                    self._intent = None
+                self.intent_close()
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- paths --------------------------------------------------------------------------------
@@ -205,39 +158,12 @@ class CollectionTree:
         try:
             os.link(source, target)
         except FileExistsError:
-            return self._relink_if_replaced(source, target)
+            return _relink_if_replaced(source, target)
         except OSError as error:
             if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
                 raise
-            self._copy_into(source, target)
+            _copy_into(source, target)
         return True
-
-    def _relink_if_replaced(self, source: Path, target: Path) -> bool:
-        """Point the tree at the store's blob again if the blob was replaced (verify --repair writes a new inode,
-        while the tree still links the damaged one). True when the tree's file changed."""
-        source_stat, target_stat = os.stat(source), os.stat(target)
-        if source_stat.st_dev != target_stat.st_dev:  # a copy across file systems: compare what is cheap
-            if source_stat.st_size == target_stat.st_size:
-                return False
-            self._copy_into(source, target)
-            return True
-        if source_stat.st_ino == target_stat.st_ino:
-            return False
-        temporary = target.with_name(f".relink-{uuid.uuid4().hex}")
-        os.link(source, temporary)
-        os.replace(temporary, target)
-        return True
-
-    def _copy_into(self, source: Path, target: Path) -> None:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".copy-")
-        os.close(fd)
-        try:
-            shutil.copyfile(source, tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
 
     def write_data_stream(self, relative_dir: str, suffix: str, write: Callable[[Any], None]) -> tuple[str, str, int]:
         """Write a data file through `write(handle)`, name it <sha256>-<suffix>; (relative, sha256, size)."""
@@ -285,13 +211,13 @@ class CollectionTree:
                     return False
         except (FileNotFoundError, NotADirectoryError):
             pass
-        (self.staging / _flat(relative)).write_bytes(data)
+        (self.staging / flat_name(relative)).write_bytes(data)
         self.staged += 1
         return True
 
     def stage_stream(self, relative: str, chunks: Iterable[bytes]) -> bool:
         """Stage a large page written in chunks; dropped again when equal to the tree's."""
-        target = self.staging / _flat(relative)
+        target = self.staging / flat_name(relative)
         digest = hashlib.sha256()
         with open(target, "wb") as handle:
             for chunk in chunks:
@@ -304,7 +230,7 @@ class CollectionTree:
         self.staged += 1
         return True
 
-    # -- commit -------------------------------------------------------------------------------
+    # -- the work area -------------------------------------------------------------------------
 
     def state_remove(self) -> None:
         """Forget the state and the primary DB (a fresh publish rebuilds both)."""
@@ -318,80 +244,8 @@ class CollectionTree:
         except ValueError:
             return False
 
-    def commit(self, commit_state: Callable[[], None]) -> None:
-        """The commit point: `commit_state` commits the state's transaction with the journal row in it.
-
-        Everything the revision needs (data files, links, staged pages) is flushed to the disk
-        first: after a power loss the journal row never exists without what it refers to.
-        """
-        if self._intent is not None:
-            self._intent.close()
-            self._intent = None
-        sync_filesystem(self.work)
-        commit_state()
-
-    def finish_journal(self, clear: Callable[[], None]) -> None:
-        """After apply_journal: flush the switch to the disk, then `clear` the journal (row)."""
-        sync_filesystem(self.work)
-        clear()
-        self.journal_path.unlink(missing_ok=True)
-        self.intent_path.unlink(missing_ok=True)
-        shutil.rmtree(self.staging, ignore_errors=True)
-
-    def read_journal(self) -> dict | None:
-        """The journal file of an older version's crashed publish (None: there is none)."""
-        try:
-            return json.loads(self.journal_path.read_text())
-        except FileNotFoundError:
-            return None
-
-    def apply_journal(self, record: dict, record_revision: Callable[[dict], Any]) -> Any:
-        """Switch the tree to the journal's revision; idempotent, so a crash here is finished later.
-
-        finish_journal follows, once this returns.
-
-        Order, so that a reader never follows a link to a page that is not there yet: project pages,
-        then the root pages, then removed pages go; then the Revision row (so that a probe never
-        meets a repomd.json the database does not know), then repomd.json, last.
-        """
-        repomd_flat = _flat(REPOMD)
-        root_flat = {_flat(page) for page in ROOT_PAGES}
-        flat_names: list[str] = []
-        if self.staging.is_dir():
-            with os.scandir(self.staging) as entries:
-                flat_names = sorted(entry.name for entry in entries)
-        project_pages = [name for name in flat_names if name not in root_flat and name != repomd_flat]
-        root_pages = [name for name in flat_names if name in root_flat]
-        for flat_name in project_pages + root_pages:
-            try:
-                target = self.path(_unflat(flat_name))
-            except ValueError:
-                logger.error("%s: staged page %r is outside the tree: dropped", self.slug, flat_name)
-                continue
-            self._replace_page(self.staging / flat_name, target)
-        for relative in record.get("delete", []):
-            try:
-                target = self.path(relative)
-            except ValueError:
-                logger.error("%s: deletion of %r is outside the tree: skipped", self.slug, relative)
-                continue
-            target.unlink(missing_ok=True)
-            try:
-                target.parent.rmdir()
-            except OSError:
-                pass
-        result = record_revision(record)
-        repomd_staged = self.staging / repomd_flat
-        if repomd_staged.exists():
-            fsync_path(repomd_staged)
-            self._replace_page(repomd_staged, self.root / REPOMD)
-            fsync_path(self.root / "repodata", directory=True)
-        if self.next_path.exists():  # left by an older version: its state copy
-            os.replace(self.next_path, self.state_path)
-            self.primary_db_path.unlink(missing_ok=True)  # rebuilt from that state
-        return result
-
-    def _replace_page(self, source: Path, target: Path) -> None:
+    def replace_page(self, source: Path, target: Path) -> None:
+        """Rename a staged page into place (its folder is made when it is a new project's)."""
         try:
             os.replace(source, target)
         except FileNotFoundError:
@@ -400,16 +254,19 @@ class CollectionTree:
 
     def discard_work(self) -> list[str]:
         """Throw away an uncommitted publish; return the data files it had linked (for garbage)."""
-        if self._intent is not None:
-            self._intent.close()
-            self._intent = None
+        self.intent_close()
         shutil.rmtree(self.staging, ignore_errors=True)
-        self.next_path.unlink(missing_ok=True)
         linked: list[str] = []
         if self.intent_path.exists():
             linked = [line for line in self.intent_path.read_text().splitlines() if line]
             self.intent_path.unlink()
         return linked
+
+    def intent_close(self) -> None:
+        """Close the log of linked data files (before the flush of the commit point)."""
+        if self._intent is not None:
+            self._intent.close()
+            self._intent = None
 
     # -- pruning ------------------------------------------------------------------------------
 
@@ -423,28 +280,37 @@ class CollectionTree:
                 pass
 
 
-class HashingWriter:
-    """A file wrapper that hashes and counts what goes through it."""
+def _relink_if_replaced(source: Path, target: Path) -> bool:
+    """Point the tree at the store's blob again if the blob was replaced (verify --repair writes a new inode,
+    while the tree still links the damaged one). True when the tree's file changed."""
+    source_stat, target_stat = os.stat(source), os.stat(target)
+    if source_stat.st_dev != target_stat.st_dev:  # a copy across file systems: compare what is cheap
+        if source_stat.st_size == target_stat.st_size:
+            return False
+        _copy_into(source, target)
+        return True
+    if source_stat.st_ino == target_stat.st_ino:
+        return False
+    temporary = target.with_name(f".relink-{uuid.uuid4().hex}")
+    os.link(source, temporary)
+    os.replace(temporary, target)
+    return True
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        self.sha256 = hashlib.sha256()
-        self.size = 0
 
-    def write(self, data: bytes) -> int:
-        self.sha256.update(data)
-        self.size += len(data)
-        return self.raw.write(data)
+def _copy_into(source: Path, target: Path) -> None:
+    def copy(out: Any) -> None:
+        with open(source, "rb") as handle:
+            shutil.copyfileobj(handle, out, 1024 * 1024)
 
-    def flush(self) -> None:
-        self.raw.flush()
+    atomic_write(target, copy, prefix=".copy-")
 
 
-def _flat(relative: str) -> str:
+def flat_name(relative: str) -> str:
     """Staged pages live in one folder: percent-encode, then '/' becomes '+'. Reversible for any
     path (a quoted path holds no '+'), and the usual names stay readable: simple+numpy+index.html."""
     return quote(relative, safe="/").replace("/", "+")
 
 
-def _unflat(flat_name: str) -> str:
-    return unquote(flat_name.replace("+", "/"))
+def unflat_name(flat: str) -> str:
+    """The tree path of a staged page's flat name."""
+    return unquote(flat.replace("+", "/"))

@@ -26,3 +26,11 @@ def mirrorlist_health() -> dict[str, Any]:
         "asn": "on" if asn.loaded else "off",
         "asn_note": asn.error,
     }
+
+
+def mirrorlist_health_check(report) -> None:
+    """The mirrorlist's line in /healthz (registered with core by the mirrors app)."""
+    report.add("mirrorlist", **mirrorlist_health())
+
+
+mirrorlist_health_check.health_name = "mirrorlist"  # type: ignore[attr-defined]

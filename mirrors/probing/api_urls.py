@@ -1,5 +1,9 @@
 """REST API routes of mirrors.probing, mounted under /api/v1/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from mirrors.probing.api import CheckinView
+
+urlpatterns = [
+    path("checkin/", CheckinView.as_view(), name="api-checkin"),
+]

@@ -6,9 +6,11 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+from sync.engine.names import EGG_SUFFIX, SDIST_SUFFIXES, WHEEL_SUFFIX
+
 _CHUNK = 1024 * 1024
-_ZIP_SUFFIXES = (".whl", ".zip", ".egg")
-_TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
+_ZIP_SUFFIXES = (WHEEL_SUFFIX, EGG_SUFFIX, ".zip")
+_TAR_SUFFIXES = tuple(suffix for suffix in SDIST_SUFFIXES if suffix not in _ZIP_SUFFIXES)
 
 
 class BadArchive(ValueError):

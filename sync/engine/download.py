@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.fs import fsync_dir, fsync_file
+from sync.blobstore import blob_path
 from sync.engine.archive import BadArchive, archive_check
 from sync.engine.http import Client, FetchError, retrying
-from sync.store import blob_path, fsync_path
 
 CHUNK_BYTES = 1024 * 1024
 _buffers = threading.local()
@@ -210,11 +211,11 @@ def store_blob(tmp_path: Path, sha256: str, size: int, *, replace: bool = False,
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(tmp_path, 0o644)
     if durable:
-        fsync_path(tmp_path)
+        fsync_file(tmp_path)
     os.replace(tmp_path, target)
     if durable:
-        fsync_path(directory, directory=True)
+        fsync_dir(directory)
         if created:  # the new <aa>/<bb> entries themselves
-            fsync_path(directory.parent, directory=True)
-            fsync_path(directory.parent.parent, directory=True)
+            fsync_dir(directory.parent)
+            fsync_dir(directory.parent.parent)
     return target

@@ -22,7 +22,9 @@ from urllib.request import url2pathname
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-ACCEPT_INDEX = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+from sync.engine.index import PEP691_HTML, PEP691_JSON
+
+ACCEPT_INDEX = f"{PEP691_JSON}, {PEP691_HTML};q=0.2, text/html;q=0.01"
 USER_AGENT = "mirrormanager-sync/0.1"
 FILL_SECONDS = 0.25  # a body read returns at least this often (see _read_some)
 T = TypeVar("T")
@@ -210,7 +212,7 @@ class Client:
                 retryable=False,
             )
         body = path.read_bytes()
-        content_type = "application/vnd.pypi.simple.v1+json" if path.suffix == ".json" else "text/html"
+        content_type = PEP691_JSON if path.suffix == ".json" else "text/html"
         return Page(url=url, status=200, body=body, content_type=content_type, etag=validator)
 
     # -- file bodies ----------------------------------------------------------------------------

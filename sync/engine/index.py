@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
+from core.fs import is_sha256
 from sync.engine.names import UnsafeFilename, UnsafeProjectName, check_project_name, parse_filename
+from sync.records import FileRecord
 
-_SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+# The PEP 691 content types of a simple index.
+PEP691_JSON = "application/vnd.pypi.simple.v1+json"
+PEP691_HTML = "application/vnd.pypi.simple.v1+html"
+
 # Column sizes of sync.models (a test keeps them equal): a longer value is refused while parsing,
 # since PostgreSQL would refuse the whole batch it is written in (SQLite stores it silently).
 MAX_URL_LENGTH = 1000  # Project.url, File.url
@@ -42,21 +46,12 @@ class RootListing:
     refused: tuple[tuple[str, str], ...] = ()  # (name as listed, why refused)
 
 
-@dataclass
-class RemoteFile:
-    """One file listed on a project page (fits sync.filters.FileLike)."""
+@dataclass(frozen=True)
+class RemoteFile(FileRecord):
+    """One file listed on a project page: its record (sha256 is the index's), where it is, and the
+    entry's other attributes."""
 
-    filename: str
-    url: str
-    version: str
-    package_type: str
-    sha256: str = ""
-    size: int | None = None
-    upload_time: datetime | None = None
-    requires_python: str = ""
-    yanked: bool = False
-    yanked_reason: str = ""
-    core_metadata_sha256: str = ""
+    url: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -275,7 +270,7 @@ def _make_file(
     except UnsafeFilename as error:
         listing.refused.append((listed_name or filename, str(error)))
         return None
-    if sha256 and not _SHA256_RE.match(sha256):
+    if sha256 and not is_sha256(sha256.lower()):
         listing.refused.append((filename, f"malformed sha256 {sha256[:80]!r}"))
         return None
     too_long = [
@@ -385,7 +380,7 @@ def _html_metadata_hash(value: str | None) -> str:
         return ""
     if value.startswith("sha256="):
         digest = value.split("=", 1)[1].strip()
-        if _SHA256_RE.match(digest):
+        if is_sha256(digest.lower()):
             return digest.lower()
     return "-"
 
@@ -395,6 +390,6 @@ def _json_metadata_hash(value: Any) -> str:
         return ""
     if isinstance(value, dict):
         digest = value.get("sha256")
-        if isinstance(digest, str) and _SHA256_RE.match(digest):
+        if isinstance(digest, str) and is_sha256(digest.lower()):
             return digest.lower()
     return "-"

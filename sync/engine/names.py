@@ -14,11 +14,16 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-# packaging parses only .tar.gz and .zip sdists; older sdists use these too.
-_OTHER_SDIST_SUFFIXES = (".tar.bz2", ".tar.xz", ".tgz", ".tar")
-# name-version[-pyX.Y[-platform]].egg, as setuptools writes them.
+# Every sdist suffix an index may serve (compare lower-cased). packaging parses the two that PEP 625
+# allows (.tar.gz, .zip); older sdists use the others, parsed by packaging as if they were .tar.gz.
+SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
+_PACKAGING_SDIST_SUFFIXES = (".tar.gz", ".zip")
+WHEEL_SUFFIX = ".whl"
+EGG_SUFFIX = ".egg"
+# name-version[-pyX[.Y][-platform]].egg, as setuptools writes them (packaging has no egg parser).
 _EGG_RE = re.compile(
-    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[^-]+)(?:-py\d+(?:\.\d+)?(?:-[^/\\]+)?)?\.egg$"
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[^-]+)"
+    r"(?:-py(?P<py_major>\d+)(?:\.(?P<py_minor>\d+))?(?:-(?P<platform>[^/\\]+))?)?\.egg$"
 )
 _FORBIDDEN_CHARS = ("/", "\\", "\x00", ":")
 
@@ -74,19 +79,19 @@ def parse_filename(filename: str) -> ParsedFilename:
         raise UnsafeFilename(f"file name {filename!r}: leading dot or control character")
     lowered = filename.lower()
     try:
-        if lowered.endswith(".whl"):
+        if lowered.endswith(WHEEL_SUFFIX):
             name, version, _build, _tags = parse_wheel_filename(filename)
             return ParsedFilename(str(name), str(version), "bdist_wheel")
-        if lowered.endswith((".tar.gz", ".zip")):
+        if lowered.endswith(_PACKAGING_SDIST_SUFFIXES):
             name, version = parse_sdist_filename(filename)
             return ParsedFilename(str(name), str(version), "sdist")
-        for suffix in _OTHER_SDIST_SUFFIXES:
+        for suffix in SDIST_SUFFIXES:
             if lowered.endswith(suffix):
                 name, version = parse_sdist_filename(filename[: -len(suffix)] + ".tar.gz")
                 return ParsedFilename(str(name), str(version), "sdist")
     except (InvalidWheelFilename, InvalidSdistFilename) as error:
         raise UnsafeFilename(f"file name {filename!r}: not a wheel or sdist name ({error})") from error
-    if lowered.endswith(".egg"):
+    if lowered.endswith(EGG_SUFFIX):
         match = _EGG_RE.match(filename)
         if match:
             try:
@@ -96,3 +101,24 @@ def parse_filename(filename: str) -> ParsedFilename:
             if version:
                 return ParsedFilename(canonicalize_name(match["name"]), version, "bdist_egg")
     raise UnsafeFilename(f"file name {filename!r}: not a wheel, sdist or egg name")
+
+
+def is_sdist_filename(filename: str) -> bool:
+    """Does the name end in one of SDIST_SUFFIXES (any case)?"""
+    return filename.lower().endswith(SDIST_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class EggTags:
+    """What an egg's name says about where it installs."""
+
+    python: tuple[int, int] | None  # (major, minor) of -pyX.Y; None when the name gives no minor
+    platform: str  # "any" when the name gives none
+
+
+def egg_tags(filename: str) -> EggTags | None:
+    """The Python version and platform of an egg's file name; None when it is not an egg name with -pyX.Y."""
+    match = _EGG_RE.match(filename)
+    if match is None or match["py_minor"] is None:
+        return None
+    return EggTags((int(match["py_major"]), int(match["py_minor"])), match["platform"] or "any")

@@ -2,12 +2,12 @@
 
 from sync.services.catalogue import catalogue_next_serial
 from sync.services.store import store_collect, store_verify
-from sync.services.syncing import publication_queue, run_changed, sync_all, upstream_sync
+from sync.services.syncing import catalogue_changed_send, run_changed, sync_all, upstream_sync
 from sync.services.upstreams import upstream_add
 
 __all__ = [
+    "catalogue_changed_send",
     "catalogue_next_serial",
-    "publication_queue",
     "run_changed",
     "store_collect",
     "store_verify",

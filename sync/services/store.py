@@ -15,21 +15,36 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.fs import is_sha256
+from sync.blobstore import StoreBusy, blob_path, store_lock, store_root, store_tmp_clean, store_tmp_dir
 from sync.engine.download import DownloadJob, download_to_store
 from sync.engine.http import Client
-from sync.models import File, Project, SyncRun
+from sync.engine.pool import bounded_map
+from sync.models import File, Project, StoreRun
 from sync.progress import Progress
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
-from sync.services.runs import runs_fail_stale
-from sync.services.syncing import MAX_RECORDED_FAILURES, client_limits
-from sync.store import SHA256_RE, StoreBusy, blob_path, store_lock, store_root, store_tmp_clean, store_tmp_dir
+from sync.services.client import client_limits
+from sync.services.runs import MAX_RECORDED_FAILURES, runs_fail_stale
 
 logger = logging.getLogger("sync")
 
 # verified_at is written in short transactions of this many rows: a verify of the whole store
 # must not hold every file row locked while a sync writes.
 VERIFY_BATCH_ROWS = 200
+
+
+@dataclass(frozen=True)
+class _StoredFile:
+    """A stored file's row, as verify and repair need it."""
+
+    id: int
+    project_id: int
+    sha256: str
+    size: int | None
+    verified_mtime_ns: int | None
+    url: str
+    filename: str
 
 
 @dataclass(frozen=True)
@@ -58,7 +73,7 @@ def _hash_blob(sha256: str, expected_size: int | None) -> _Check:
     return _Check(sha256, "", stat.st_size, stat.st_mtime_ns)
 
 
-def store_verify(*, quick: bool = False, repair: bool = False, progress: Progress | None = None) -> SyncRun:
+def store_verify(*, quick: bool = False, repair: bool = False, progress: Progress | None = None) -> StoreRun:
     """Re-hash every stored blob (every core) and report missing and corrupt ones; repair by fetching again.
 
     quick: skip blobs whose size and mtime are unchanged since their last full check. A damaged blob
@@ -69,26 +84,27 @@ def store_verify(*, quick: bool = False, repair: bool = False, progress: Progres
     """
     progress = progress or Progress()
     with store_lock(name="verify"):
-        run = SyncRun.objects.create(kind=SyncRun.Kind.VERIFY)
-        runs_fail_stale(kind=SyncRun.Kind.VERIFY, current=run)
+        run = StoreRun.objects.create(kind=StoreRun.Kind.VERIFY)
+        runs_fail_stale(kind=StoreRun.Kind.VERIFY, current=run)
         return _verify(run, quick=quick, repair=repair, progress=progress)
 
 
-def _verify(run: SyncRun, *, quick: bool, repair: bool, progress: Progress) -> SyncRun:
-    rows = list(
-        File.objects.filter(state=File.State.STORED).values_list(
+def _verify(run: StoreRun, *, quick: bool, repair: bool, progress: Progress) -> StoreRun:
+    rows = [
+        _StoredFile(**values)
+        for values in File.objects.filter(state=File.State.STORED).values(
             "id", "project_id", "sha256", "size", "verified_mtime_ns", "url", "filename"
         )
-    )
-    by_blob: dict[str, list[tuple]] = defaultdict(list)
+    ]
+    by_blob: dict[str, list[_StoredFile]] = defaultdict(list)
     for row in rows:
-        by_blob[row[2]].append(row)
+        by_blob[row.sha256].append(row)
     to_hash: list[tuple[str, int | None]] = []
     skipped = 0
     for sha256, blob_rows in by_blob.items():
-        size = blob_rows[0][3]
+        size = blob_rows[0].size
         if quick:
-            verified = {row[4] for row in blob_rows}
+            verified = {row.verified_mtime_ns for row in blob_rows}
             try:
                 stat = blob_path(sha256).stat()
             except FileNotFoundError:
@@ -108,16 +124,12 @@ def _verify(run: SyncRun, *, quick: bool, repair: bool, progress: Progress) -> S
     sound: list[_Check] = []
     workers = os.cpu_count() or 2
     with ThreadPoolExecutor(workers, thread_name_prefix="verify") as pool:
-        futures = [pool.submit(_hash_blob, sha256, size) for sha256, size in to_hash]
-        for future in futures:
-            while not future.done():
-                progress.tick()
-                time.sleep(0.05)
-            check = future.result()
+        checks = bounded_map(pool, lambda item: _hash_blob(*item), to_hash, window=workers * 4, on_wait=progress.tick)
+        for check in checks:
             progress.add(files=1, bytes=check.size)
             if check.problem:
                 damaged[check.sha256] = check.problem
-                progress.log(f"{by_blob[check.sha256][0][6]} ({check.sha256[:12]}): {check.problem}")
+                progress.log(f"{by_blob[check.sha256][0].filename} ({check.sha256[:12]}): {check.problem}")
             else:
                 sound.append(check)
     progress.finish()
@@ -134,22 +146,22 @@ def _verify(run: SyncRun, *, quick: bool, repair: bool, progress: Progress) -> S
     updates = []
     for check in sound:
         for row in by_blob[check.sha256]:
-            updates.append(File(id=row[0], verified_at=now, verified_mtime_ns=check.mtime_ns))
+            updates.append(File(id=row.id, verified_at=now, verified_mtime_ns=check.mtime_ns))
     for sha256, (_size, mtime_ns) in repaired.items():
         for row in by_blob[sha256]:
-            updates.append(File(id=row[0], verified_at=now, verified_mtime_ns=mtime_ns))
+            updates.append(File(id=row.id, verified_at=now, verified_mtime_ns=mtime_ns))
     updates.sort(key=lambda update: update.id)
     for start in range(0, len(updates), VERIFY_BATCH_ROWS):
         with transaction.atomic():
             rows_update(File, ["verified_at", "verified_mtime_ns"], updates[start : start + VERIFY_BATCH_ROWS])
     left = {sha256: problem for sha256, problem in damaged.items() if sha256 not in repaired}
-    touched = {row[1] for sha256 in damaged for row in by_blob[sha256]}
+    touched = {row.project_id for sha256 in damaged for row in by_blob[sha256]}
     if touched:
         with transaction.atomic():
-            # Lock order of every catalogue writer (see syncing): the serial row, then files, then projects.
+            # Lock order of every catalogue writer (see syncing.downloading): the serial row, then files, then projects.
             serial = catalogue_next_serial()
             for sha256, problem in left.items():
-                ids = sorted(row[0] for row in by_blob[sha256])
+                ids = sorted(row.id for row in by_blob[sha256])
                 File.objects.filter(id__in=ids).update(
                     state=File.State.PENDING, failure_reason=f"store: {problem}", stored_at=None
                 )
@@ -158,21 +170,21 @@ def _verify(run: SyncRun, *, quick: bool, repair: bool, progress: Progress) -> S
     run.files_repaired = len(repaired)
     run.files_failed = len(left)
     for sha256, problem in list(left.items())[:MAX_RECORDED_FAILURES]:
-        run.failures.append({"project": "", "filename": by_blob[sha256][0][6], "reason": problem})
+        run.failures.append({"project": "", "filename": by_blob[sha256][0].filename, "reason": problem})
     notes = [run.message] if run.message else []
     notes.append(
         f"{len(by_blob)} blobs, {len(to_hash)} hashed, {skipped} unchanged since the last full check, "
         f"{len(damaged)} damaged, {len(repaired)} repaired"
     )
     run.message = "; ".join(notes)
-    run.outcome = SyncRun.Outcome.PARTIAL if left else SyncRun.Outcome.OK
+    run.outcome = StoreRun.Outcome.PARTIAL if left else StoreRun.Outcome.OK
     run.finished_at = timezone.now()
     run.save()
     return run
 
 
 def _repair(
-    damaged: dict[str, str], by_blob: dict[str, list[tuple]], run: SyncRun, progress: Progress
+    damaged: dict[str, str], by_blob: dict[str, list[_StoredFile]], run: StoreRun, progress: Progress
 ) -> dict[str, tuple[int, int]]:
     """Fetch damaged blobs again from their upstream URL; returns {sha256: (size, mtime_ns)} of the mended."""
     tmp_dir = store_tmp_dir()
@@ -183,7 +195,7 @@ def _repair(
 
         def fetch(sha256: str) -> tuple[str, bool, str, int]:
             row = by_blob[sha256][0]
-            job = DownloadJob(row[0], row[6], row[5], expected_sha256=sha256, expected_size=row[3])
+            job = DownloadJob(row.id, row.filename, row.url, expected_sha256=sha256, expected_size=row.size)
             result = download_to_store(
                 client, job, tmp_dir=tmp_dir, replace=True, on_bytes=lambda n: progress.add(bytes=n)
             )
@@ -196,15 +208,15 @@ def _repair(
                 if ok:
                     stat = blob_path(sha256).stat()
                     mended[sha256] = (stat.st_size, stat.st_mtime_ns)
-                    progress.log(f"repaired {by_blob[sha256][0][6]}")
+                    progress.log(f"repaired {by_blob[sha256][0].filename}")
                 else:
                     damaged[sha256] = f"{damaged[sha256]}; repair failed: {reason}"
-                    progress.log(f"could not repair {by_blob[sha256][0][6]}: {reason}")
+                    progress.log(f"could not repair {by_blob[sha256][0].filename}: {reason}")
     progress.finish()
     return mended
 
 
-def store_collect(*, min_age_seconds: float | None = None, progress: Progress | None = None) -> SyncRun:
+def store_collect(*, min_age_seconds: float | None = None, progress: Progress | None = None) -> StoreRun:
     """Delete blobs that no File row and no published tree references, and stale temp files.
 
     A blob with more than one link is hardlinked from a published tree (MIRROR_ROOT/pub) and stays.
@@ -214,10 +226,10 @@ def store_collect(*, min_age_seconds: float | None = None, progress: Progress | 
     progress = progress or Progress()
     if min_age_seconds is None:
         min_age_seconds = float(settings.SYNC_COLLECT_MIN_AGE)
-    run = SyncRun.objects.create(kind=SyncRun.Kind.COLLECT)
+    run = StoreRun.objects.create(kind=StoreRun.Kind.COLLECT)
     try:
         with store_lock(wait_seconds=float(settings.SYNC_COLLECT_LOCK_WAIT)):
-            runs_fail_stale(kind=SyncRun.Kind.COLLECT, current=run)
+            runs_fail_stale(kind=StoreRun.Kind.COLLECT, current=run)
             referenced = set(File.objects.exclude(sha256="").values_list("sha256", flat=True))
             referenced.update(File.objects.exclude(upstream_sha256="").values_list("upstream_sha256", flat=True))
             cutoff = time.time() - min_age_seconds
@@ -244,11 +256,11 @@ def store_collect(*, min_age_seconds: float | None = None, progress: Progress | 
                 _rmdir_if_empty(directory.parent)
             temp_removed = store_tmp_clean()
     except StoreBusy as error:
-        run.outcome = SyncRun.Outcome.FAILED
+        run.outcome = StoreRun.Outcome.FAILED
         run.message = str(error)
     else:
         run.files_removed = removed
-        run.outcome = SyncRun.Outcome.OK
+        run.outcome = StoreRun.Outcome.OK
         run.message = (
             f"removed {removed} unreferenced blobs ({freed} bytes), kept {kept_linked} still linked from "
             f"published trees, removed {temp_removed} temporary files"
@@ -268,7 +280,7 @@ def _store_blobs(root: Path):
             if not second.is_dir():
                 continue
             for blob in second.iterdir():
-                if SHA256_RE.match(blob.name[:64]) and blob.name[64:] in ("", ".metadata"):
+                if is_sha256(blob.name[:64]) and blob.name[64:] in ("", ".metadata"):
                     yield blob
 
 

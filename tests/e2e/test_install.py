@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from metadata.services import collection_publish
+from sync.blobstore import blob_path
 from sync.models import File
-from sync.store import blob_path
-from tests.metadata.conftest import BASE_PACKAGES, Catalogue, make_collection
+from tests.factories import BASE_PACKAGES, Catalogue
+from tests.metadata.conftest import make_collection
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 

@@ -307,8 +307,8 @@ def store_files(root: Path) -> list[Path]:
 
 def assert_store_sound(root: Path) -> None:
     """The invariant: every stored row has its blob, every blob hashes to its name, no temp files left."""
+    from sync.blobstore import blob_path
     from sync.models import File
-    from sync.store import blob_path
 
     for file in File.objects.filter(state=File.State.STORED):
         path = blob_path(file.sha256)

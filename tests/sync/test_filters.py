@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -90,27 +89,6 @@ def test_from_dict_rejects_bad_input_clearly(data, message):
 def test_from_dict_rejects_non_objects():
     with pytest.raises(ValueError, match="JSON object"):
         FilterSpec.from_dict(["a"])  # type: ignore[arg-type]
-
-
-def test_for_collection_reads_the_model_fields():
-    collection = SimpleNamespace(
-        include_projects=["numpy"],
-        exclude_projects=[],
-        package_types=["bdist_wheel"],
-        platform_tags=[],
-        python_versions=["3.12"],
-        include_prereleases=False,
-        latest_versions=None,
-        max_file_size=1000,
-    )
-    spec = FilterSpec.for_collection(collection)
-    assert spec == FilterSpec(
-        include_projects=("numpy",),
-        package_types=("bdist_wheel",),
-        python_versions=("3.12",),
-        include_prereleases=False,
-        max_file_size=1000,
-    )
 
 
 # -- projects ---------------------------------------------------------------------------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sync.models import Upstream
-from sync.progress import progress_for, run_summary
-from sync.services import publication_queue, run_changed, upstream_sync
-from sync.store import StoreBusy
+from sync.blobstore import StoreBusy
+from sync.models import StoreRun, Upstream
+from sync.progress import progress_for, run_summary, runs_failures_describe
+from sync.services import sync_all
 
 
 class Command(BaseCommand):
@@ -33,31 +33,23 @@ class Command(BaseCommand):
             upstreams = list(Upstream.objects.filter(enabled=True))
             if not upstreams:
                 raise CommandError("no enabled upstream: add one with manage.py upstream_add NAME URL")
-        runs = []
+        runs: list[StoreRun] = []
+
+        def finished(run: StoreRun) -> None:
+            runs.append(run)
+            for line in run_summary(run):
+                self.stdout.write(line)
+
         try:
-            for upstream in upstreams:
-                run = upstream_sync(
-                    upstream=upstream,
-                    progress=progress_for(self.stdout),
-                    publish=False,
-                    allow_mass_removal=options["allow_mass_removal"],
-                )
-                runs.append(run)
-                for line in run_summary(run):
-                    self.stdout.write(line)
+            sync_all(
+                upstreams=upstreams,
+                progress=progress_for(self.stdout),
+                allow_mass_removal=options["allow_mass_removal"],
+                on_run=finished,
+            )
         except StoreBusy as error:
             # Not a failure: the sync that holds the store does the work (no run is recorded).
             self.stdout.write(f"another sync is running, nothing done: {error}")
-        finally:
-            if any(run_changed(run) for run in runs):
-                publication_queue()
-        bad = [run for run in runs if run.outcome != "ok"]
-        if bad:
-            names = []
-            for run in bad:
-                names.extend(
-                    f"{failure.get('filename') or failure.get('project')}" for failure in (run.failures or [])[:10]
-                )
-                if run.outcome == "failed":
-                    names.append(f"{run.upstream.name}: {run.message}")
-            raise CommandError(f"{len(bad)} of {len(runs)} syncs did not complete: {', '.join(names)}")
+        failures = runs_failures_describe(runs)
+        if failures:
+            raise CommandError(failures)

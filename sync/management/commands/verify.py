@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from sync.blobstore import StoreBusy
 from sync.progress import progress_for, run_summary
 from sync.services import store_verify
-from sync.store import StoreBusy
 
 
 class Command(BaseCommand):

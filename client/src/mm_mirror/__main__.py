@@ -1,0 +1,3 @@
+from mm_mirror.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""The project pages of one publish: each chunk of names turned into pages, state rows and primary rows."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from metadata import selectors
+from metadata.models import Collection
+from metadata.publishing.linking import Linker
+from metadata.publishing.primary import PrimaryDB
+from metadata.publishing.render import PublishedFile, project_html, project_json
+from metadata.publishing.state import PublishState
+from metadata.publishing.tree import CollectionTree
+from sync.engine.names import is_normalized_project_name
+from sync.filters import FilterSpec
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ProjectPages:
+    """What every chunk of one publish shares; `deletions` collects the pages to remove at the switch."""
+
+    tree: CollectionTree
+    linker: Linker
+    stats: dict[str, int]
+    collection: Collection
+    state: PublishState
+    primary_db: PrimaryDB
+    spec: FilterSpec
+    full: bool
+    now: float  # when data files became garbage (the grace period counts from here)
+    deletions: list[str]
+
+    def publish(self, names: list[str], *, gone: bool = False) -> None:
+        """Publish these projects (gone: they left the catalogue, only their old pages go)."""
+        old = self.state.old_files(names)
+        published_before = self.state.published_names(names)
+        if self.full:
+            self.state.touch(names)
+        valid = set(names)
+        for name in names:
+            if not is_normalized_project_name(name):
+                # A name that is not a normalized PEP 503 name would become a path and HTML as is.
+                logger.error("%s: project name %r is not a normalized name: not published", self.collection.slug, name)
+                valid.discard(name)
+        allowed = [] if gone else [name for name in names if name in valid and self.spec.project_allowed(name)]
+        winners = selectors.catalogue_winners(allowed, upstream_id=self.collection.upstream_id) if allowed else {}
+        files = selectors.catalogue_stored_files([w.id for w in winners.values()]) if winners else {}
+        for name in names:
+            self.stats["projects_visited"] += 1
+            winner = winners.get(name)
+            old_files = old.get(name, {})
+            published: list[PublishedFile] = []
+            if winner is not None:
+                for file in self.spec.select_files(files[winner.id]):
+                    entry = self.linker.publish_file(file, old_files.get(file.filename))
+                    if entry is not None:
+                        published.append(entry)
+            if not published:
+                if name in published_before:
+                    if name in valid:  # an invalid name (from an older state) has no pages of ours
+                        self.deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
+                    self.state.delete_project(name, old_files, self.now)
+                    self.primary_db.delete_project(name)
+                continue
+            self.tree.stage(f"simple/{name}/index.html", project_html(winner.name, published))
+            self.tree.stage(f"simple/{name}/index.json", project_json(name, winner.change_serial, published))
+            if self.state.replace_project(name, winner.name, winner.change_serial, published, old_files, self.now):
+                self.primary_db.replace_project(name, winner.name, winner.change_serial, published)

@@ -1,9 +1,0 @@
-"""Queue tasks of the core app: thin adapters over services."""
-
-from mirrormanager.services import heartbeat_record
-
-
-def heartbeat() -> str:
-    """Record that a queue worker is alive."""
-    beat = heartbeat_record()
-    return beat.beat_at.isoformat()

@@ -1,0 +1,72 @@
+"""The pages of the metadata app: collections (filters, revisions, size; private ones hidden), and /pub/,
+the development server of published trees (PEP 691 negotiation, no path tricks)."""
+
+from __future__ import annotations
+
+import pytest
+
+from metadata.services import collection_publish
+from tests.metadata.conftest import make_collection
+
+pytestmark = pytest.mark.django_db
+
+JSON = "application/vnd.pypi.simple.v1+json"
+
+
+@pytest.fixture
+def tree(mirror_root):
+    project = mirror_root / "pub" / "full" / "simple" / "demo"
+    project.mkdir(parents=True)
+    (project / "index.html").write_text("<html>demo</html>")
+    (project / "index.json").write_text('{"name": "demo"}')
+    (mirror_root / "pub" / "full" / "simple" / "index.html").write_text("<html>root</html>")
+    (mirror_root / "store").mkdir()
+    (mirror_root / "store" / "secret").write_text("not published")
+    return mirror_root / "pub"
+
+
+def test_collection_page_shows_filters_revisions_and_size(client, base_catalogue):
+    collection = make_collection("wheels", package_types=["bdist_wheel"], include_prereleases=False)
+    revision = collection_publish(collection=collection)
+    page = client.get("/collections/wheels/").content.decode()
+    assert "bdist_wheel" in page and "Prereleases" in page
+    assert revision.repomd_sha256 in page
+    assert f"<dd>{revision.files}</dd>" in page
+    assert "/pub/wheels/simple/" in page
+
+
+def test_private_collections_are_hidden(client, admin_user_account):
+    make_collection("secret", public=False)
+    assert client.get("/collections/secret/").status_code == 404
+    assert "secret" not in client.get("/collections/").content.decode()
+    client.force_login(admin_user_account)
+    assert client.get("/collections/secret/").status_code == 200
+
+
+def test_html_by_default(client, tree):
+    response = client.get("/pub/full/simple/demo/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert b"".join(response.streaming_content) == b"<html>demo</html>"
+    assert response["Vary"] == "Accept"
+
+
+def test_json_when_asked_for(client, tree):
+    response = client.get("/pub/full/simple/demo/", HTTP_ACCEPT=f"{JSON}, text/html;q=0.1")
+    assert response.status_code == 200
+    assert response["Content-Type"] == JSON
+    assert b"".join(response.streaming_content) == b'{"name": "demo"}'
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/pub/../store/secret", "/pub/full/../../store/secret", "/pub/%2e%2e/store/secret", "/pub/full/simple/nope/"],
+)
+def test_path_tricks_and_missing_files_are_404(client, tree, path):
+    response = client.get(path)
+    assert response.status_code == 404
+
+
+def test_off_in_production_mode(client, tree, settings):
+    settings.SERVE_PUBLISHED = False
+    assert client.get("/pub/full/simple/demo/").status_code == 404
