@@ -6,6 +6,7 @@ Reads only the in-memory table (runtime.holder) and the GeoIP files: never the d
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 from collections.abc import Mapping
@@ -28,6 +29,8 @@ FORMATS = ("json", "txt", "metalink")
 ADMIN_PARAMETERS = ("ip", "explain")
 _SEED_MAX = 2**63
 _rng = random.Random()
+# Workers forked from a preloaded master must not all draw the same orders.
+os.register_at_fork(after_in_child=_rng.seed)
 _COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
 
 
