@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mirrors.geo_tables import COUNTRY_CONTINENT
 from mirrors.mirrorlist import runtime
 from mirrors.mirrorlist.engine.address import client_address, parse_address
-from mirrors.mirrorlist.engine.continents import COUNTRY_CONTINENT
 from mirrors.mirrorlist.engine.render import (
     METALINK_CONTENT_TYPE,
     render_json,
