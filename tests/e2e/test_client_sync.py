@@ -28,7 +28,7 @@ MM_MIRROR = Path(sys.executable).with_name("mm-mirror")
 def test_sync_is_whole_while_the_origin_publishes(origin, tmp_path):
     origin.publish(*(SamplePackage(f"bulk{i}", "1.0", payload_bytes=150_000) for i in range(16)))
     dest = tmp_path / "dest"
-    command = [str(MM_MIRROR), "sync", f"{origin.root}/", str(dest), "--bwlimit=600", "--delete", "--max-rounds=8"]
+    command = [str(MM_MIRROR), "sync", f"{origin.root}/", str(dest), "--bwlimit=300", "--delete", "--max-rounds=8"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     published = []
     deadline = time.monotonic() + 120
