@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from urllib.parse import urlsplit
+
+from django.conf import settings
 
 from sync.engine.http import Limits
 from sync.engine.netguard import AddressPolicy

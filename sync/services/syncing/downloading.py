@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from sync.blobstore import store_tmp_dir
 from sync.engine.download import DownloadJob, DownloadResult, download_to_store
+from sync.engine.text import storable_text
 from sync.models import File, Project
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
@@ -60,6 +61,7 @@ def download_pending(ctx: SyncContext) -> None:
             on_bytes=lambda count: ctx.progress.add(bytes=count),
             cancelled=ctx.cancel.is_set,
             durable=settings.SYNC_FSYNC,
+            min_free_bytes=settings.SYNC_MIN_FREE_BYTES,
         )
 
     workers = settings.SYNC_DOWNLOAD_WORKERS
@@ -67,6 +69,11 @@ def download_pending(ctx: SyncContext) -> None:
         for result in ctx.bounded(pool, fetch, jobs, window=workers * 2):
             ctx.progress.add(files=1)
             ctx.run.bytes_downloaded += result.bytes_read
+            if result.disk_full or (result.cancelled and not result.ok):
+                # Nothing is wrong with the file: it stays as it was (pending) for the next run.
+                if result.disk_full:
+                    ctx.stop(result.reason)
+                continue
             if not result.ok:
                 filename = info[result.key].filename
                 ctx.progress.log(f"failed {filename}: {result.reason}")
@@ -129,7 +136,7 @@ def apply_downloads(ctx: SyncContext, results: list[DownloadResult], info: dict[
                     sha256="",
                     size=row.size,
                     stored_at=None,
-                    failure_reason=result.reason[:2000],
+                    failure_reason=storable_text(result.reason, 2000),
                     attempts=attempts,
                 )
             )

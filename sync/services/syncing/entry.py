@@ -100,7 +100,13 @@ def upstream_sync(
                 local_roots=local_roots,
                 policy=client_policy(upstream.url),
             ) as client:
-                upstream_run(SyncContext(upstream, state, client, progress, allow_mass_removal=allow_mass_removal))
+                ctx = SyncContext(upstream, state, client, progress, allow_mass_removal=allow_mass_removal)
+                upstream_run(ctx)
+            if ctx.stopped:
+                # A clean stop (disk full, the run's deadline): what was stored is recorded, the
+                # next run continues; the outcome says it did not complete.
+                state.outcome = StoreRun.Outcome.FAILED
+                state.message = ctx.stopped
         except SyncAborted as error:
             state.outcome = StoreRun.Outcome.FAILED
             state.message = str(error)
@@ -185,7 +191,9 @@ def upstream_run(ctx: SyncContext) -> None:
                 to_fetch.append(remote)
     ctx.run.projects_checked = len(to_fetch)
     fetch_projects(ctx, to_fetch, known)
-    download_pending(ctx)
+    ctx.check_deadline()
+    if not ctx.stopped:
+        download_pending(ctx)
 
     upstream = ctx.upstream
     # The root's validators and serial are only taken once every project page they cover was
