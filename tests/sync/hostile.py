@@ -104,7 +104,7 @@ def _handler_for(upstream: HostileUpstream) -> type[BaseHTTPRequestHandler]:
         def _answer(self, *, head: bool) -> None:
             path = self.path.split("?", 1)[0]
             with upstream.lock:
-                upstream.hits[path] += 1
+                upstream.hits[f"{'HEAD ' if head else ''}{path}"] += 1  # GETs by path alone
             route = upstream.routes.get(path)
             if route is None:
                 route = Answer(b"not found", "text/plain", 404)
