@@ -119,7 +119,7 @@ def build_hostile(hostile: HostileUpstream, elsewhere: HostileUpstream) -> dict[
 
 
 def test_a_hostile_upstream_fails_item_by_item_and_the_rest_is_stored_and_published(
-    hostile, elsewhere, mirror_root, settings, caplog
+    hostile, elsewhere, mirror_root, settings
 ):
     settings.SYNC_MAX_LINKS_PER_PAGE = 200
     settings.SYNC_REQUEST_DEADLINE = 2
@@ -139,7 +139,8 @@ def test_a_hostile_upstream_fails_item_by_item_and_the_rest_is_stored_and_publis
     assert File.objects.get(filename=GOOD.filename).attributes == {"gpg-sig": False}
     assert hostile.hits["/files/mm_bomb-1.0.tar.gz"] == 1  # a refused bomb is not retried
     assert elsewhere.hits["/secret.tar.gz"] == 0  # nothing reached the other service
-    assert not Project.objects.filter(name__in=["foo\n", "b\x00d"]).exists()
+    names = set(Project.objects.values_list("name", flat=True))  # (PostgreSQL cannot even be asked for NUL)
+    assert "foo\n" not in names and not any("\x00" in name for name in names)
     assert_store_sound(mirror_root)
 
     # Publication: the good files are published; the damaged wheel without its .metadata; nothing fails.
