@@ -38,6 +38,12 @@ class Batch(Generic[T]):
         self.items: list[T] = []
         self.flushed = time.monotonic()
 
+    def __enter__(self) -> Batch[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
     def add(self, item: T) -> None:
         self.items.append(item)
         if len(self.items) >= FLUSH_EVERY_ITEMS or time.monotonic() - self.flushed >= FLUSH_EVERY_SECONDS:
