@@ -138,7 +138,7 @@ http {{
     listen 127.0.0.1:{port};
     root {root};
     index index.html;
-    {api_locations(api)}
+    {api_locations(api, root)}
   }}
 }}
 """
@@ -156,13 +156,14 @@ http {{
     return process, port, kind
 
 
-def api_locations(api: Path | None) -> str:
+def api_locations(api: Path | None, root: Path) -> str:
     """nginx locations of the generated JSON API that bandersnatch reads (PEP 691 root, /pypi/<name>/json)."""
     if api is None:
         return ""
     return f"""location = /simple {{ default_type application/vnd.pypi.simple.v1+json;
       add_header X-PyPI-Last-Serial 1; alias {api}/simple.json; }}
-    location /pypi/ {{ root {api}; default_type application/json; add_header X-PyPI-Last-Serial 1; }}"""
+    location /pypi/ {{ root {api}; default_type application/json; add_header X-PyPI-Last-Serial 1; }}
+    location /packages/ {{ alias {root}/; }}"""
 
 
 def write_json_api(simple: Path, files: list[IndexFile], base_url: str, api: Path) -> int:
@@ -182,7 +183,8 @@ def write_json_api(simple: Path, files: list[IndexFile], base_url: str, api: Pat
         releases = [
             {
                 "filename": item.local.name,
-                "url": f"{base_url}{item.url_path}",
+                # bandersnatch keeps only paths under /packages/: the same files, aliased there by nginx.
+                "url": f"{base_url}/packages{item.url_path}",
                 "digests": {"sha256": item.sha256 or hashlib.sha256(item.local.read_bytes()).hexdigest()},
                 "size": item.size,
                 "upload_time_iso_8601": "2024-01-01T00:00:00.000000Z",
