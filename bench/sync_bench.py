@@ -8,8 +8,13 @@ nginx when installed (else Python's threaded http.server), the same server for e
 measures in one run:
 
   (a) baseline: every file fetched with curl, 16 in parallel, to disk, then sha256 on every core;
+  (a') the durable raw ceiling: the same, then one `sync` (the same bytes made durable);
   (b) our cold full sync (`manage.py sync`) into an empty store with a fresh SQLite database;
-  (c) a sync with no changes.
+  (c) a sync with no changes;
+  (d) bandersnatch (when installed and nginx serves), syncing the same files from the same server
+      through a PEP 691 root and a JSON API (/pypi/<name>/json) that the bench generates.
+
+`sync` (the flush) runs between legs, so that no leg pays for another's writeback.
 
 It prints times, MB/s, the sync process's peak memory (ru_maxrss) and the ratios to the targets:
 cold sync <= 1.15 x baseline, no-change sync < 1 s, peak memory < 300 MB.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -103,8 +109,10 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 10) -> 
     sys.exit("the server did not start listening")
 
 
-def start_server(root: Path, workdir: Path) -> tuple[subprocess.Popen, int, str]:
-    port = free_port()
+def start_server(
+    root: Path, workdir: Path, api: Path | None = None, *, port: int = 0
+) -> tuple[subprocess.Popen, int, str]:
+    port = port or free_port()
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if nginx:
         conf = workdir / "nginx.conf"
@@ -130,6 +138,7 @@ http {{
     listen 127.0.0.1:{port};
     root {root};
     index index.html;
+    {api_locations(api, root)}
   }}
 }}
 """
@@ -145,6 +154,87 @@ http {{
         kind = "python http.server (threaded)"
     wait_for_port(port, process)
     return process, port, kind
+
+
+def api_locations(api: Path | None, root: Path) -> str:
+    """nginx locations of the generated JSON API that bandersnatch reads (PEP 691 root, /pypi/<name>/json)."""
+    if api is None:
+        return ""
+    return f"""location = /simple {{ default_type application/vnd.pypi.simple.v1+json;
+      add_header X-PyPI-Last-Serial 1; alias {api}/simple.json; }}
+    location /pypi/ {{ root {api}; default_type application/json; add_header X-PyPI-Last-Serial 1; }}
+    location /packages/ {{ alias {root}/; }}"""
+
+
+def write_json_api(simple: Path, files: list[IndexFile], base_url: str, api: Path) -> int:
+    """A PEP 691 root (with serials) and a JSON API page per project over the index's own file URLs."""
+    by_path = {item.url_path: item for item in files}
+    projects: dict[str, list[IndexFile]] = {}
+    for page in sorted(simple.glob("*/index.html")):
+        base = f"/{simple.name}/{page.parent.name}/"
+        for href in HREF_RE.findall(page.read_text(errors="replace")):
+            item = by_path.get(urljoin(base, href).partition("#")[0])
+            if item is not None and item not in projects.setdefault(page.parent.name, []):
+                projects[page.parent.name].append(item)
+    api.mkdir(parents=True)
+    root = {"meta": {"api-version": "1.1", "_last-serial": 1}, "projects": []}
+    for name, items in projects.items():
+        root["projects"].append({"name": name, "_last-serial": 1})
+        releases = [
+            {
+                "filename": item.local.name,
+                # bandersnatch keeps only paths under /packages/: the same files, aliased there by nginx.
+                "url": f"{base_url}/packages{item.url_path}",
+                "digests": {"sha256": item.sha256 or hashlib.sha256(item.local.read_bytes()).hexdigest()},
+                "size": item.size,
+                "upload_time_iso_8601": "2024-01-01T00:00:00.000000Z",
+                "upload_time": "2024-01-01T00:00:00",
+                "packagetype": "bdist_wheel" if item.local.name.endswith(".whl") else "sdist",
+                "python_version": "source",
+                "requires_python": None,
+                "yanked": False,
+            }
+            for item in items
+        ]
+        page = {"info": {"name": name, "version": "0"}, "last_serial": 1, "releases": {"0": releases}, "urls": []}
+        (api / "pypi" / name).mkdir(parents=True)
+        (api / "pypi" / name / "json").write_text(json.dumps(page))
+    (api / "simple.json").write_text(json.dumps(root))
+    return len(projects)
+
+
+def bandersnatch_leg(base_url: str, workdir: Path, files: list[IndexFile]) -> float | None:
+    """bandersnatch mirroring the same files (10 workers, api-method simple); None when not installed."""
+    tool = Path(PYTHON).parent / "bandersnatch"
+    if not tool.exists():
+        return None
+    target = workdir / "bandersnatch"
+    conf = workdir / "bandersnatch.conf"
+    conf.write_text(
+        f"""[mirror]
+directory = {target}
+master = {base_url}
+api-method = simple
+allow-non-https = true
+json = false
+release-files = true
+workers = 10
+timeout = 60
+global-timeout = 3600
+stop-on-error = true
+verifiers = 3
+hash-index = false
+simple-format = ALL
+"""
+    )
+    started = time.monotonic()
+    result = subprocess.run([str(tool), "-c", str(conf), "mirror"], capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    got = sum(1 for path in (target / "web" / "packages").rglob("*") if path.is_file())
+    if result.returncode != 0 or got != len(files):
+        sys.exit(f"bandersnatch failed ({result.returncode}, {got} of {len(files)} files):\n{result.stderr[-3000:]}")
+    shutil.rmtree(target)
+    return elapsed
 
 
 def stop_server(process: subprocess.Popen) -> None:
@@ -165,8 +255,9 @@ def flush_disk() -> None:
     time.sleep(1)
 
 
-def baseline(files: list[IndexFile], base_url: str, workdir: Path) -> tuple[float, float, float]:
-    """curl 16 at once to disk, then sha256sum on every core; returns (total, download, hash) seconds."""
+def baseline(files: list[IndexFile], base_url: str, workdir: Path) -> tuple[float, float, float, float]:
+    """curl 16 at once to disk, then sha256sum on every core, then one sync; returns (total, download,
+    hash, flush) seconds (total without the flush: the durable ceiling is total + flush)."""
     out = workdir / "baseline"
     out.mkdir()
     config = workdir / "curl.conf"
@@ -202,8 +293,10 @@ def baseline(files: list[IndexFile], base_url: str, workdir: Path) -> tuple[floa
     wrong = [files[i].local.name for i, digest in digests.items() if files[i].sha256 and digest != files[i].sha256]
     if wrong or len(digests) != len(files):
         sys.exit(f"baseline check failed: {len(wrong)} wrong hashes, {len(digests)} of {len(files)} hashed")
+    os.sync()  # the same bytes made durable, once
+    flushed = time.monotonic() - finished
     shutil.rmtree(out)
-    return finished - started, downloaded - started, finished - downloaded
+    return finished - started, downloaded - started, finished - downloaded, flushed
 
 
 def hash_command() -> list[str]:
@@ -272,21 +365,35 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp:
         workdir = Path(tmp)
-        server, port, kind = start_server(simple.parent, workdir)
+        workdir.chmod(0o755)  # nginx's workers (often another user) read the generated JSON API in it
+        port_hint = free_port()
+        base_url = f"http://127.0.0.1:{port_hint}"
+        api = workdir / "api"
+        write_json_api(simple, files, base_url, api)
+        server, port, kind = start_server(simple.parent, workdir, api, port=port_hint)
         base_url = f"http://127.0.0.1:{port}"
         print(f"server: {kind} on {base_url}")
         baselines: list[float] = []
+        durables: list[float] = []
+        peers: list[float] = []
         colds: list[SyncLeg] = []
         nochange: list[SyncLeg] = []
         try:
             for round_number in range(1, args.rounds + 1):
                 flush_disk()
-                total, download, hashing = baseline(files, base_url, workdir)
+                total, download, hashing, flush = baseline(files, base_url, workdir)
                 baselines.append(total)
+                durables.append(total + flush)
                 print(
                     f"round {round_number} baseline: {total:.2f} s ({download:.2f} s curl, {hashing:.2f} s sha256),"
-                    f" {total_bytes / total / 1e6:.0f} MB/s"
+                    f" {total_bytes / total / 1e6:.0f} MB/s; + one sync {flush:.2f} s = {total + flush:.2f} s durable"
                 )
+                if "nginx" in kind:
+                    flush_disk()
+                    peer = bandersnatch_leg(base_url, workdir, files)
+                    if peer is not None:
+                        peers.append(peer)
+                        print(f"round {round_number} bandersnatch: {peer:.2f} s, {total_bytes / peer / 1e6:.0f} MB/s")
                 flush_disk()
                 run_dir = workdir / f"run{round_number}"
                 run_dir.mkdir()
@@ -320,6 +427,8 @@ def main() -> None:
             stop_server(server)
 
     base = statistics.median(baselines)
+    durable = statistics.median(durables)
+    peer = statistics.median(peers) if peers else None
     cold_wall = statistics.median(leg.wall for leg in colds)
     cold_run = statistics.median(leg.in_run for leg in colds)
     quiet_wall = statistics.median(leg.wall for leg in nochange)
@@ -333,12 +442,19 @@ def main() -> None:
     print(
         f"| baseline: curl x16, then {tool} x{os.cpu_count()} | {base:.2f} s | {total_bytes / base / 1e6:.0f} | 1.00 |"
     )
+    print(f"| durable ceiling: the same, then one sync | {durable:.2f} s | {total_bytes / durable / 1e6:.0f} |"
+          f" {durable / base:.2f} |")  # fmt: skip
+    if peer is not None:
+        print(f"| bandersnatch 6.8, 10 workers | {peer:.2f} s | {total_bytes / peer / 1e6:.0f} | {peer / base:.2f} |")
     print(f"| cold sync, whole process | {cold_wall:.2f} s | {cold_rate:.0f} | {cold_wall / base:.2f} |")
     print(f"| cold sync, in the run | {cold_run:.2f} s | {total_bytes / cold_run / 1e6:.0f} | {cold_run / base:.2f} |")
     print(f"| no-change sync, whole process | {quiet_wall:.2f} s | | |")
     print(f"| no-change sync, in the run | {quiet_run:.2f} s | | |")
     print(f"| peak memory (ru_maxrss) | {peak:.0f} MB | | |")
     print()
+    print(f"cold sync / durable ceiling: {cold_wall / durable:.2f} (target <= 0.9)")
+    if peer is not None:
+        print(f"bandersnatch / cold sync: {peer / cold_wall:.2f} (target >= 2)")
     verdicts = [
         ("cold sync <= 1.15 x baseline (whole process)", cold_wall / base <= 1.15, f"{cold_wall / base:.2f} x"),
         ("no-change sync < 1 s (in the run)", quiet_run < 1, f"{quiet_run:.2f} s"),

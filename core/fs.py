@@ -102,12 +102,12 @@ def atomic_write(
     return target
 
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")  # a sha256 hex digest as we write it: lower case
+SHA256_RE = re.compile(r"[0-9a-f]{64}")  # a sha256 hex digest as we write it: lower case
 
 
 def is_sha256(value: str) -> bool:
     """Is this a sha256 hex digest in lower case (what names a blob, a package folder, a .metadata)?"""
-    return bool(SHA256_RE.match(value))
+    return bool(SHA256_RE.fullmatch(value))
 
 
 def sha256_fanout(sha256: str) -> str:

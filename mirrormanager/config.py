@@ -145,6 +145,12 @@ def check_production(*, production: bool, secret_key: str, debug: bool, allowed_
     problems = []
     if secret_key == DEV_SECRET_KEY or len(secret_key) < 50:
         problems.append("SECRET_KEY is the development default or shorter than 50 characters")
+    elif len(set(secret_key)) < 5 or secret_key.startswith("django-insecure-"):
+        # Django's own rule (security.W009): "x" * 60 is long, and no secret.
+        problems.append(
+            "SECRET_KEY is weak: fewer than 5 different characters or Django's 'django-insecure-' prefix "
+            "(generate one: python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
     if debug:
         problems.append("DEBUG is on")
     if not allowed_hosts or "*" in allowed_hosts:

@@ -184,6 +184,14 @@ SYNC_MIN_RATE_BYTES = env_int(ENV, "SYNC_MIN_RATE_BYTES", 10 * 1024, minimum=0)
 SYNC_MAX_REMOVE_FRACTION = env_float(ENV, "SYNC_MAX_REMOVE_FRACTION", 0.5, minimum=0.0, maximum=1.0)
 # fsync each blob and its directory before it counts as stored.
 SYNC_FSYNC = env_bool(ENV, "SYNC_FSYNC", True)
+# Bounds on what an upstream controls (docs/admins.md, "A hostile upstream"). 0 = no run deadline.
+SYNC_RUN_DEADLINE = env_int(ENV, "SYNC_RUN_DEADLINE", 24 * 3600, minimum=0)
+SYNC_REQUEST_DEADLINE = env_int(ENV, "SYNC_REQUEST_DEADLINE", 900, minimum=1)
+SYNC_MAX_LINKS_PER_PAGE = env_int(ENV, "SYNC_MAX_LINKS_PER_PAGE", 50_000, minimum=1)
+SYNC_MAX_ARCHIVE_MEMBERS = env_int(ENV, "SYNC_MAX_ARCHIVE_MEMBERS", 100_000, minimum=1)
+SYNC_MIN_FREE_BYTES = env_int(ENV, "SYNC_MIN_FREE_BYTES", 1024**3, minimum=0)
+# Let the sync reach private/loopback/link-local addresses other than its upstream's own host:port.
+SYNC_ALLOW_PRIVATE = env_bool(ENV, "SYNC_ALLOW_PRIVATE", False)
 PUBLISH_GRACE_SECONDS = env_int(ENV, "PUBLISH_GRACE_SECONDS", 6 * 3600, minimum=0)
 
 # A queue heartbeat older than this makes /healthz fail.

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from sync.models import File, Project, StoreRun, Upstream
+from sync.selectors import run_deadline_passed, run_overdue_describe
 
 
 @admin.register(Upstream)
@@ -61,6 +62,7 @@ class StoreRunAdmin(admin.ModelAdmin):
         "kind",
         "upstream",
         "outcome",
+        "past_deadline",
         "started_at",
         "duration",
         "files_new",
@@ -72,8 +74,12 @@ class StoreRunAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "outcome", "upstream")
     date_hierarchy = "started_at"
-    readonly_fields = [field.name for field in StoreRun._meta.fields] + ["duration", "failure_list"]
+    readonly_fields = [field.name for field in StoreRun._meta.fields] + ["past_deadline", "duration", "failure_list"]
     exclude = ("failures",)
+
+    @admin.display(description="deadline")
+    def past_deadline(self, run: StoreRun) -> str:
+        return "PAST ITS DEADLINE: " + run_overdue_describe(run) if run_deadline_passed(run) else ""
 
     @admin.display(description="duration")
     def duration(self, run: StoreRun) -> str:

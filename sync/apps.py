@@ -6,3 +6,9 @@ class SyncConfig(AppConfig):
 
     name = "sync"
     verbose_name = "Origin sync"
+
+    def ready(self) -> None:
+        from core.selectors import health_check_register
+        from sync.selectors import sync_health_check
+
+        health_check_register(sync_health_check)

@@ -49,9 +49,9 @@ from sync.engine.names import egg_tags, is_sdist_filename
 
 PACKAGE_TYPES = ("bdist_wheel", "sdist", "bdist_egg", "other")  # File.PackageType values
 
-_GLOB_RE = re.compile(r"^[A-Za-z0-9._\-*?\[\]!]+$")
-_PYTHON_VERSION_RE = re.compile(r"^(\d+)\.(\d+)$")
-_INTERPRETER_RE = re.compile(r"^([a-z]+)(\d)(\d*)$")
+_GLOB_RE = re.compile(r"[A-Za-z0-9._\-*?\[\]!]+")
+_PYTHON_VERSION_RE = re.compile(r"(\d+)\.(\d+)")
+_INTERPRETER_RE = re.compile(r"([a-z]+)(\d)(\d*)")
 
 
 class FileLike(Protocol):
@@ -69,7 +69,7 @@ def _check_glob(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{field}: each entry must be a non-empty string, got {value!r}")
     value = value.strip()
-    if not _GLOB_RE.match(value):
+    if not _GLOB_RE.fullmatch(value):
         raise ValueError(f"{field}: {value!r} is not a name or glob (letters, digits, . _ - and the wildcards * ? [ ])")
     depth = 0
     for char in value:
@@ -129,7 +129,7 @@ def _requires_python_allows(requires_python: str, major: int, minor: int) -> boo
 
 
 def _interpreter_fits(interpreter: str, abi: str, major: int, minor: int) -> bool:
-    match = _INTERPRETER_RE.match(interpreter)
+    match = _INTERPRETER_RE.fullmatch(interpreter)
     if not match:
         return False
     tag_major, tag_minor = int(match.group(2)), match.group(3)
@@ -212,9 +212,9 @@ class FilterSpec:
 
         python_versions = []
         for value in _string_list(data, "python_versions"):
-            if not isinstance(value, str) or not _PYTHON_VERSION_RE.match(value.strip()):
+            if not isinstance(value, str) or not _PYTHON_VERSION_RE.fullmatch(value.strip()):
                 raise ValueError(f"python_versions: {value!r} is not a MAJOR.MINOR version such as '3.11'")
-            major, minor = _PYTHON_VERSION_RE.match(value.strip()).groups()
+            major, minor = _PYTHON_VERSION_RE.fullmatch(value.strip()).groups()
             python_versions.append(f"{int(major)}.{int(minor)}")
 
         include_prereleases = data.get("include_prereleases", True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sync.blobstore import StoreBusy
+from sync.selectors import run_overdue_describe, runs_past_deadline
 from sync.services import store_collect, store_verify, sync_all
 
 
@@ -11,6 +12,9 @@ def sync_all_task() -> dict[str, str]:
     try:
         runs = sync_all()
     except StoreBusy as error:
+        overdue = runs_past_deadline()
+        if overdue:
+            raise RuntimeError(f"nothing done: {run_overdue_describe(overdue[0])}") from error  # a failed task
         return {"skipped": str(error)}
     return {run.upstream.name if run.upstream else "?": run.outcome for run in runs}
 

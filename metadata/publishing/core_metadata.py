@@ -90,8 +90,15 @@ def _read_metadata(sha256: str, filename: str) -> bytes | None:
             # Read with a limit too: the size in the archive's directory may lie.
             with archive.open(info) as member_file:
                 data = member_file.read(MAX_METADATA_BYTES + 1)
-    except (OSError, zipfile.BadZipFile, KeyError, EOFError) as error:
-        logger.warning("cannot read METADATA of %s (%s): %s", filename, sha256, error)
+    except MemoryError:
+        logger.warning("cannot read METADATA of %s (%s): out of memory", filename, sha256)
+        return None
+    except Exception as error:
+        # A damaged wheel (its sha256 came from the index, so the sync's archive check was skipped):
+        # encrypted members (RuntimeError), unsupported compression (NotImplementedError), a corrupt
+        # deflate stream (zlib.error), a bad CRC, a broken directory… It is published without a
+        # .metadata file; it must never fail the publication of its collection.
+        logger.warning("cannot read METADATA of %s (%s): %s: %s", filename, sha256, type(error).__name__, error)
         return None
     if len(data) > MAX_METADATA_BYTES:
         logger.warning(

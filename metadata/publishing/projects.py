@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from metadata import selectors
 from metadata.models import Collection
@@ -33,6 +35,27 @@ class ProjectPages:
     now: float  # when data files became garbage (the grace period counts from here)
     deletions: list[str]
 
+    def _publish_file(self, file: Any, old: tuple[str, str] | None) -> PublishedFile | None:
+        """One file into the tree; a file the file system refuses (a name too long, say) is skipped and
+        counted, never fatal to the collection. A full or read-only disk still fails the publish: every
+        later file would fail the same way. (Damaged wheels are handled in core_metadata.)"""
+        try:
+            entry = self.linker.publish_file(file, old)
+            if entry is None:  # refused by the linker (unsafe name, missing blob): it logged why
+                self.stats["files_skipped"] = self.stats.get("files_skipped", 0) + 1
+            return entry
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                raise
+            self._skipped(file, f"{type(error).__name__}: {error.strerror or error}")
+        except ValueError as error:  # e.g. a path the tree refuses
+            self._skipped(file, f"{type(error).__name__}: {error}")
+        return None
+
+    def _skipped(self, file: Any, reason: str) -> None:
+        self.stats["files_skipped"] = self.stats.get("files_skipped", 0) + 1
+        logger.error("%s: file %r not published: %s", self.collection.slug, file.filename, reason[:500])
+
     def publish(self, names: list[str], *, gone: bool = False) -> None:
         """Publish these projects (gone: they left the catalogue, only their old pages go)."""
         old = self.state.old_files(names)
@@ -55,7 +78,7 @@ class ProjectPages:
             published: list[PublishedFile] = []
             if winner is not None:
                 for file in self.spec.select_files(files[winner.id]):
-                    entry = self.linker.publish_file(file, old_files.get(file.filename))
+                    entry = self._publish_file(file, old_files.get(file.filename))
                     if entry is not None:
                         published.append(entry)
             if not published:

@@ -64,7 +64,13 @@ class Publisher:
         self.record_revision = record_revision
         self.record_unchanged = record_unchanged
         self.tree = CollectionTree(collection.slug)
-        self.stats = {"projects_visited": 0, "pages_staged": 0, "pages_deleted": 0, "files_linked": 0}
+        self.stats = {
+            "projects_visited": 0,
+            "pages_staged": 0,
+            "pages_deleted": 0,
+            "files_linked": 0,
+            "files_skipped": 0,
+        }
         self.linker = Linker(self.tree, self.stats)
 
     # -- entry point --------------------------------------------------------------------------

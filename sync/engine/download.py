@@ -6,7 +6,9 @@ big buffers, so downloads on several threads hash on every core.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -22,6 +24,11 @@ from sync.engine.http import Client, FetchError, retrying
 
 CHUNK_BYTES = 1024 * 1024
 _buffers = threading.local()
+logger = logging.getLogger("sync")
+
+
+class DiskFull(Exception):
+    """The store's file system is full (ENOSPC) or below the free-space reserve: the run must stop."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class DownloadResult:
     bytes_read: int = 0  # every attempt's bytes, for the run's statistics
     attempts: int = 0
     reason: str = ""
+    disk_full: bool = False  # the run stops: no further download can succeed
+    cancelled: bool = False  # cut short by the run's stop: nothing wrong with the file
 
 
 def download_to_store(
@@ -55,12 +64,45 @@ def download_to_store(
     cancelled: Callable[[], bool] = lambda: False,
     replace: bool = False,
     durable: bool = True,
+    min_free_bytes: int = 0,
 ) -> DownloadResult:
     """Fetch job.url into the store with retries; the blob appears only once verified (and durable).
 
     replace: overwrite a blob already in the store (repairing a corrupt one).
     durable: fsync the blob and its directory (see store_blob).
+    min_free_bytes: refuse to start (disk_full) unless this much stays free after the file.
+
+    Never raises: whatever goes wrong with this file is this file's failure, with its reason.
     """
+    try:
+        return _download(
+            client,
+            job,
+            tmp_dir=tmp_dir,
+            on_bytes=on_bytes,
+            cancelled=cancelled,
+            replace=replace,
+            durable=durable,
+            min_free_bytes=min_free_bytes,
+        )
+    except DiskFull as error:
+        return DownloadResult(job.key, False, reason=str(error), disk_full=True)
+    except Exception as error:  # a bug or an unforeseen error: this file fails, the run goes on
+        logger.exception("download of %s failed", job.filename)
+        return DownloadResult(job.key, False, reason=f"internal error: {type(error).__name__}: {str(error)[:300]}")
+
+
+def _download(
+    client: Client,
+    job: DownloadJob,
+    *,
+    tmp_dir: Path,
+    on_bytes: Callable[[int], None],
+    cancelled: Callable[[], bool],
+    replace: bool,
+    durable: bool,
+    min_free_bytes: int,
+) -> DownloadResult:
     if job.expected_sha256 and not replace:
         found = _existing_blob(job.expected_sha256, job.expected_size)
         if found is not None:
@@ -68,6 +110,7 @@ def download_to_store(
         # A blob there that does not hash right (damaged) is overwritten by the verified download.
         replace = blob_path(job.expected_sha256).exists()
     tally = {"bytes": 0, "attempts": 0}
+    free_space_check(tmp_dir, job.expected_size or 0, min_free_bytes)
 
     def attempt() -> tuple[str, int]:
         tally["attempts"] += 1
@@ -85,7 +128,14 @@ def download_to_store(
     try:
         sha256, size = retrying(client.limits, attempt, cancelled=cancelled)
     except FetchError as error:
-        return DownloadResult(job.key, False, bytes_read=tally["bytes"], attempts=tally["attempts"], reason=str(error))
+        return DownloadResult(
+            job.key,
+            False,
+            bytes_read=tally["bytes"],
+            attempts=tally["attempts"],
+            reason=str(error),
+            cancelled=cancelled(),
+        )
     return DownloadResult(job.key, True, sha256, size, tally["bytes"], tally["attempts"])
 
 
@@ -100,64 +150,100 @@ def _attempt(
     replace: bool,
     durable: bool,
 ) -> tuple[str, int]:
+    # The temp name never contains the upstream's file name: nothing from upstream reaches a path.
+    tmp_path = tmp_dir / f"{job.key}-{uuid.uuid4().hex}.part"
+    try:
+        sha256, size = _fetch_verified(client, job, tmp_path, on_bytes=on_bytes, tally=tally, cancelled=cancelled)
+        store_blob(tmp_path, sha256, size, replace=replace, durable=durable)
+        return sha256, size
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull(f"the store's file system is full ({error.strerror}): the sync stops here") from error
+        raise
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def _fetch_verified(
+    client: Client,
+    job: DownloadJob,
+    tmp_path: Path,
+    *,
+    on_bytes: Callable[[int], None],
+    tally: dict[str, int],
+    cancelled: Callable[[], bool],
+) -> tuple[str, int]:
+    """Stream the body into tmp_path and check it (size, sha256, or the archive): (sha256, size)."""
     limits = client.limits
     started = time.monotonic()
     buffer = getattr(_buffers, "buffer", None)
     if buffer is None:
         buffer = _buffers.buffer = memoryview(bytearray(CHUNK_BYTES))
-    # The temp name never contains the upstream's file name: nothing from upstream reaches a path.
-    tmp_path = tmp_dir / f"{job.key}-{uuid.uuid4().hex}.part"
     digest = hashlib.sha256()
     size = 0
-    try:
-        with client.open_body(job.url) as body:
-            if body.length is not None and body.length > limits.max_file_bytes:
-                raise FetchError(
-                    f"{job.filename}: {body.length} bytes exceeds the file size cap of {limits.max_file_bytes}",
-                    retryable=False,
-                )
-            if job.expected_size is not None and body.length is not None and body.length != job.expected_size:
-                raise FetchError(
-                    f"{job.filename}: upstream sends {body.length} bytes, the index says {job.expected_size}",
-                    retryable=True,
-                )
-            with open(tmp_path, "wb", buffering=0) as handle:
-                while True:
-                    if cancelled():
-                        raise FetchError(f"{job.filename}: cancelled", retryable=False)
-                    count = body.readinto(buffer)
-                    if not count:
-                        break
-                    chunk = buffer[:count]
-                    digest.update(chunk)
-                    handle.write(chunk)
-                    size += count
-                    tally["bytes"] += count
-                    on_bytes(count)
-                    if size > limits.max_file_bytes:
-                        raise FetchError(
-                            f"{job.filename}: exceeds the file size cap of {limits.max_file_bytes} bytes",
-                            retryable=False,
-                        )
-                    _check_rate(job, limits.min_rate_bytes, limits.read_timeout, started, size)
-        if body.length is not None and size != body.length:
-            raise FetchError(f"{job.filename}: truncated, {size} of {body.length} bytes", retryable=True)
-        if job.expected_size is not None and size != job.expected_size:
-            raise FetchError(f"{job.filename}: {size} bytes, the index says {job.expected_size}", retryable=True)
-        sha256 = digest.hexdigest()
-        if job.expected_sha256 and sha256 != job.expected_sha256:
+    with client.open_body(job.url) as body:
+        if body.length is not None and body.length > limits.max_file_bytes:
             raise FetchError(
-                f"{job.filename}: sha256 mismatch (index {job.expected_sha256}, got {sha256})", retryable=True
+                f"{job.filename}: {body.length} bytes exceeds the file size cap of {limits.max_file_bytes}",
+                retryable=False,
             )
-        if not job.expected_sha256:
-            try:
-                archive_check(tmp_path, job.filename, max_unpacked_bytes=max(100 * size, 1024**3))
-            except BadArchive as error:
-                raise FetchError(f"no hash from the index and {error}", retryable=True) from error
-        store_blob(tmp_path, sha256, size, replace=replace, durable=durable)
-        return sha256, size
-    finally:
-        tmp_path.unlink(missing_ok=True)
+        if job.expected_size is not None and body.length is not None and body.length != job.expected_size:
+            raise FetchError(
+                f"{job.filename}: upstream sends {body.length} bytes, the index says {job.expected_size}",
+                retryable=True,
+            )
+        with open(tmp_path, "wb", buffering=0) as handle:
+            while True:
+                if cancelled():
+                    raise FetchError(f"{job.filename}: cancelled", retryable=False)
+                count = body.readinto(buffer)
+                if not count:
+                    break
+                chunk = buffer[:count]
+                digest.update(chunk)
+                handle.write(chunk)
+                size += count
+                tally["bytes"] += count
+                on_bytes(count)
+                if size > limits.max_file_bytes:
+                    raise FetchError(
+                        f"{job.filename}: exceeds the file size cap of {limits.max_file_bytes} bytes",
+                        retryable=False,
+                    )
+                _check_rate(job, limits.min_rate_bytes, limits.read_timeout, started, size)
+    if body.length is not None and size != body.length:
+        raise FetchError(f"{job.filename}: truncated, {size} of {body.length} bytes", retryable=True)
+    if job.expected_size is not None and size != job.expected_size:
+        raise FetchError(f"{job.filename}: {size} bytes, the index says {job.expected_size}", retryable=True)
+    sha256 = digest.hexdigest()
+    if job.expected_sha256 and sha256 != job.expected_sha256:
+        raise FetchError(f"{job.filename}: sha256 mismatch (index {job.expected_sha256}, got {sha256})", retryable=True)
+    if not job.expected_sha256:
+        try:
+            archive_check(
+                tmp_path,
+                job.filename,
+                max_unpacked_bytes=max(100 * size, 1024**3),
+                max_members=limits.max_archive_members,
+            )
+        except BadArchive as error:
+            # Deterministic: the same bytes are refused again, so not retried within the run (the
+            # next run tries again, in case the upstream fixed its file).
+            raise FetchError(f"no hash from the index and {error}", retryable=False) from error
+    return sha256, size
+
+
+def free_space_check(directory: Path, incoming: int, reserve: int) -> None:
+    """DiskFull unless `incoming` bytes fit with `reserve` bytes to spare (SYNC_MIN_FREE_BYTES)."""
+    if reserve <= 0:
+        return
+    usage = os.statvfs(directory)
+    free = usage.f_bavail * usage.f_frsize
+    if free - incoming < reserve:
+        raise DiskFull(
+            f"less than SYNC_MIN_FREE_BYTES={reserve} bytes would stay free in the store "
+            f"({free} free, {incoming} bytes to come): the sync stops here"
+        )
 
 
 def _existing_blob(sha256: str, expected_size: int | None) -> int | None:

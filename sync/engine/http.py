@@ -23,6 +23,7 @@ import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from sync.engine.index import PEP691_HTML, PEP691_JSON
+from sync.engine.netguard import AddressPolicy, AddressRefused, RequestWatch, Watchdog, guarded_pool_manager
 
 ACCEPT_INDEX = f"{PEP691_JSON}, {PEP691_HTML};q=0.2, text/html;q=0.01"
 USER_AGENT = "mirrormanager-sync/0.1"
@@ -73,6 +74,16 @@ class Limits:
     # A body must average at least this many bytes/s once read_timeout seconds have passed (0 = off):
     # a drip that never stalls a whole read timeout would otherwise hold a worker for ever.
     min_rate_bytes: int = 10 * 1024
+    # Every request, headers and body, is given up after this many seconds (the watchdog).
+    request_deadline: float = 900
+    run_deadline: float | None = None  # a time.monotonic() instant the whole run must end by
+    max_links_per_page: int = 50_000
+    max_archive_members: int = 100_000
+
+    def deadline(self) -> float:
+        """When a request started now must be done by (its own deadline, or the run's if sooner)."""
+        own = time.monotonic() + self.request_deadline
+        return own if self.run_deadline is None else min(own, self.run_deadline)
 
 
 def _serial(value: str | None) -> int | None:
@@ -122,12 +133,23 @@ class Client:
     read no upstream-supplied URLs). Checked after unquoting, so %2e%2e cannot climb out.
     """
 
-    def __init__(self, limits: Limits, *, pool_size: int = 16, local_roots: tuple[Path, ...] | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        pool_size: int = 16,
+        local_roots: tuple[Path, ...] | None = None,
+        policy: AddressPolicy | None = None,
+    ) -> None:
         self.limits = limits
+        # Resolved: a symlink in the tree must not lead out of it (nor a root given through one).
         self.local_roots = (
-            tuple(Path(os.path.normpath(root)) for root in local_roots) if local_roots is not None else None
+            tuple(Path(os.path.realpath(root)) for root in local_roots) if local_roots is not None else None
         )
-        self._http = urllib3.PoolManager(
+        self._watchdog = Watchdog()
+        self._http = guarded_pool_manager(
+            policy or AddressPolicy(),
+            self._watchdog,
             num_pools=8,
             maxsize=pool_size,
             block=False,
@@ -147,10 +169,34 @@ class Client:
 
     # -- index pages ----------------------------------------------------------------------------
 
+    @contextmanager
+    def _watched(self, url: str) -> Iterator[RequestWatch]:
+        """One request under its deadline: a FetchError after the watchdog fired says so, and is final."""
+        with self._watchdog.request(self.limits.deadline()) as watch:
+            late = FetchError(
+                f"{url}: gave up, the request took longer than its deadline "
+                f"(SYNC_REQUEST_DEADLINE={self.limits.request_deadline:g} s, or the run's)",
+                retryable=False,
+            )
+            try:
+                yield watch
+            except AddressRefused as error:
+                raise FetchError(f"{url}: {error}", retryable=False, status=403) from error
+            except FetchError as error:
+                if watch.expired():
+                    raise late from error
+                raise
+            if watch.expired():  # a body cut short by the watchdog may look complete
+                raise late
+
     def get_page(self, url: str, *, etag: str = "", last_modified: str = "") -> Page:
         """GET an index page, conditionally when validators are given; capped at max_index_bytes."""
         if urlsplit(url).scheme == "file":
             return self._file_page(url, etag=etag)
+        with self._watched(url):
+            return self._http_page(url, etag=etag, last_modified=last_modified)
+
+    def _http_page(self, url: str, *, etag: str, last_modified: str) -> Page:
         headers = {"Accept": ACCEPT_INDEX, "Accept-Encoding": "gzip"}
         if etag:
             headers["If-None-Match"] = etag
@@ -179,7 +225,7 @@ class Client:
                     if total > cap:
                         raise FetchError(f"{url}: index page exceeds the cap of {cap} bytes", retryable=False)
                     chunks.append(chunk)
-            except Urllib3Error as error:
+            except (Urllib3Error, OSError) as error:
                 raise FetchError(f"{url}: {_describe(error)}", retryable=True) from error
             headers_in = response.headers
             return Page(
@@ -198,7 +244,7 @@ class Client:
         path = self._local_path(url)
         if path.is_dir():
             json_path = path / "index.json"
-            path = json_path if json_path.is_file() else path / "index.html"
+            path = self._inside(url, json_path if json_path.is_file() else path / "index.html")
         try:
             stat = path.stat()
         except OSError as error:
@@ -211,7 +257,13 @@ class Client:
                 f"{url}: index page of {stat.st_size} bytes exceeds the cap of {self.limits.max_index_bytes}",
                 retryable=False,
             )
-        body = path.read_bytes()
+        with path.open("rb") as handle:
+            self._check_open(url, handle)
+            body = handle.read(self.limits.max_index_bytes + 1)
+        if len(body) > self.limits.max_index_bytes:
+            raise FetchError(
+                f"{url}: index page exceeds the cap of {self.limits.max_index_bytes} bytes", retryable=False
+            )
         content_type = PEP691_JSON if path.suffix == ".json" else "text/html"
         return Page(url=url, status=200, body=body, content_type=content_type, etag=validator)
 
@@ -222,7 +274,8 @@ class Client:
         try:
             if urlsplit(url).scheme == "file":
                 return self._local_path(url).stat().st_size
-            response = self._http.request("HEAD", url, headers={"Accept-Encoding": "identity"})
+            with self._watched(url):
+                response = self._http.request("HEAD", url, headers={"Accept-Encoding": "identity"})
         except (OSError, FetchError, Urllib3Error):
             return None
         if response.status != 200:
@@ -239,8 +292,15 @@ class Client:
             except OSError as error:
                 raise FetchError(f"{url}: {error.strerror or error}", retryable=False, status=404) from error
             with handle:
+                self._check_open(url, handle)
                 yield Body(handle.readinto, os.fstat(handle.fileno()).st_size)
             return
+        with self._watched(url):
+            with self._http_body(url) as body:
+                yield body
+
+    @contextmanager
+    def _http_body(self, url: str) -> Iterator[Body]:
         try:
             response = self._http.request(
                 "GET", url, headers={"Accept-Encoding": "identity"}, preload_content=False, decode_content=False
@@ -287,10 +347,22 @@ class Client:
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):
             raise FetchError(f"{url}: file URLs must be local", retryable=False)
-        path = Path(os.path.normpath(url2pathname(parts.path)))
-        if self.local_roots is not None and not any(path.is_relative_to(root) for root in self.local_roots):
+        return self._inside(url, Path(url2pathname(parts.path)))
+
+    def _inside(self, url: str, path: Path) -> Path:
+        """The path with every symlink resolved; FetchError when that is outside the upstream's tree."""
+        resolved = Path(os.path.realpath(path))
+        if self.local_roots is not None and not any(resolved.is_relative_to(root) for root in self.local_roots):
             raise FetchError(f"{url}: outside the upstream's directory, refused", retryable=False, status=403)
-        return path
+        return resolved
+
+    def _check_open(self, url: str, handle: BinaryIO) -> None:
+        """The file opened is inside the tree too (a link swapped in after the check is caught here)."""
+        try:
+            opened = os.readlink(f"/proc/self/fd/{handle.fileno()}")
+        except OSError:
+            return  # no /proc: the check before opening stands alone
+        self._inside(url, Path(opened))
 
 
 def _read_some(raw: http.client.HTTPResponse) -> Callable[[memoryview], int] | None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from core.fs import is_sha256
+from sync.engine.anchors import AnchorParser, IndexFormatError, feed_html
 from sync.engine.names import UnsafeFilename, UnsafeProjectName, check_project_name, parse_filename
+from sync.engine.text import is_storable
 from sync.records import FileRecord
 
 # The PEP 691 content types of a simple index.
@@ -23,10 +25,18 @@ MAX_URL_LENGTH = 1000  # Project.url, File.url
 MAX_VERSION_LENGTH = 100  # File.version
 MAX_REQUIRES_PYTHON_LENGTH = 500  # File.requires_python
 MAX_SERIAL = 2**63 - 1  # BigIntegerField: serials and sizes
-
-
-class IndexFormatError(ValueError):
-    """A page that is not a simple index we can read."""
+MAX_YANKED_REASON_LENGTH = 1000  # File.yanked_reason is text: bounded all the same
+# Links on one project page (SYNC_MAX_LINKS_PER_PAGE); a page with more is refused, not read on.
+DEFAULT_MAX_LINKS = 50_000
+# JSON values (objects, arrays and the values between commas) allowed per link: a page is counted
+# before json.loads, which would build every one of them as a Python object.
+JSON_VALUES_PER_LINK = 40
+# Entry attributes we keep besides the modelled fields (PEP 691/740); anything else is dropped, and
+# what is kept is a bool, a number or a short string.
+JSON_ATTRIBUTES = frozenset({"gpg-sig", "provenance"})
+# An HTML anchor's data-* attributes are kept (PEP 503 allows new ones), at most this many.
+MAX_HTML_ATTRIBUTES = 16
+MAX_ATTRIBUTE_LENGTH = 1000
 
 
 @dataclass(frozen=True)
@@ -97,13 +107,15 @@ def parse_root(body: bytes, *, content_type: str, base_url: str) -> RootListing:
                 raise IndexFormatError("JSON root page: a project entry without a name")
             raw.append((entry["name"], None, _int_or_none(entry.get("_last-serial"))))
     else:
-        parser = _AnchorParser()
-        parser.feed(body.decode("utf-8", errors="replace"))
-        parser.close()
+        parser = AnchorParser(keep=("href",))
+        feed_html(parser, body, max_links=None)
         raw = [(text.strip(), attrs.get("href"), None) for attrs, text in parser.anchors]
         base_url = urljoin(base_url, parser.base_href) if parser.base_href else base_url
     for name, href, project_serial in raw:
         if not name:
+            continue
+        if not is_storable(name) or (href is not None and not is_storable(href)):
+            refused.append((name, "a NUL or an invalid character in its name or link"))
             continue
         try:
             normalized = check_project_name(name)
@@ -136,9 +148,23 @@ def _project_url(base_url: str, href: str | None, normalized: str, root_url: str
 # -- project pages -----------------------------------------------------------------------------
 
 
-def parse_project(body: bytes, *, content_type: str, base_url: str, allowed_schemes: tuple[str, ...]) -> ProjectListing:
-    """The files listed on a project page; unsafe names, URLs and over-long fields are refused, with the reason."""
+def parse_project(
+    body: bytes,
+    *,
+    content_type: str,
+    base_url: str,
+    allowed_schemes: tuple[str, ...],
+    max_links: int = DEFAULT_MAX_LINKS,
+) -> ProjectListing:
+    """The files listed on a project page; unsafe names, URLs and over-long fields are refused, with the reason.
+
+    A page of more than max_links links is refused as a whole (IndexFormatError): a partial listing
+    would remove the files it does not reach.
+    """
     if is_json(content_type, body):
+        values = body.count(b",") + body.count(b"{") + body.count(b"[")
+        if values > JSON_VALUES_PER_LINK * max_links + 1000:
+            raise IndexFormatError(f"the page holds more than {max_links} links' worth of JSON values, refused")
         data = _load_json(body)
         name = data.get("name")
         if name is not None:
@@ -146,14 +172,18 @@ def parse_project(body: bytes, *, content_type: str, base_url: str, allowed_sche
                 check_project_name(name)
             except UnsafeProjectName as error:
                 raise IndexFormatError(f"the page names its project {str(name)[:250]!r}: {error}") from error
-        return _parse_project_json(data, base_url, allowed_schemes)
-    return _parse_project_html(body, base_url, allowed_schemes)
+        return _parse_project_json(data, base_url, allowed_schemes, max_links)
+    return _parse_project_html(body, base_url, allowed_schemes, max_links)
 
 
-def _parse_project_json(data: dict[str, Any], base_url: str, allowed_schemes: tuple[str, ...]) -> ProjectListing:
+def _parse_project_json(
+    data: dict[str, Any], base_url: str, allowed_schemes: tuple[str, ...], max_links: int
+) -> ProjectListing:
     entries = data.get("files")
     if not isinstance(entries, list):
         raise IndexFormatError("JSON project page without a 'files' list")
+    if len(entries) > max_links:
+        raise IndexFormatError(f"more than {max_links} files on the page (SYNC_MAX_LINKS_PER_PAGE), refused")
     listing = ProjectListing(files=[], refused=[], serial=_meta_serial(data))
     seen: set[str] = set()
     for entry in entries:
@@ -169,18 +199,6 @@ def _parse_project_json(data: dict[str, Any], base_url: str, allowed_schemes: tu
         yanked = entry.get("yanked", False)
         metadata = entry.get("core-metadata", entry.get("data-dist-info-metadata", entry.get("dist-info-metadata")))
         size = entry.get("size")
-        known = {
-            "filename",
-            "url",
-            "hashes",
-            "requires-python",
-            "yanked",
-            "size",
-            "upload-time",
-            "core-metadata",
-            "dist-info-metadata",
-            "data-dist-info-metadata",
-        }
         remote = _make_file(
             listed_name=listed_name,
             href=href,
@@ -195,7 +213,7 @@ def _parse_project_json(data: dict[str, Any], base_url: str, allowed_schemes: tu
             yanked=bool(yanked),
             yanked_reason=yanked if isinstance(yanked, str) else "",
             core_metadata_sha256=_json_metadata_hash(metadata),
-            attributes={key: value for key, value in entry.items() if key not in known},
+            attributes=_attributes(entry, JSON_ATTRIBUTES),
         )
         if remote and remote.filename not in seen:
             seen.add(remote.filename)
@@ -203,10 +221,9 @@ def _parse_project_json(data: dict[str, Any], base_url: str, allowed_schemes: tu
     return listing
 
 
-def _parse_project_html(body: bytes, base_url: str, allowed_schemes: tuple[str, ...]) -> ProjectListing:
-    parser = _AnchorParser()
-    parser.feed(body.decode("utf-8", errors="replace"))
-    parser.close()
+def _parse_project_html(body: bytes, base_url: str, allowed_schemes: tuple[str, ...], max_links: int) -> ProjectListing:
+    parser = AnchorParser()
+    feed_html(parser, body, max_links=max_links)
     if parser.base_href:
         base_url = urljoin(base_url, parser.base_href)
     listing = ProjectListing(files=[], refused=[])
@@ -235,7 +252,7 @@ def _parse_project_html(body: bytes, base_url: str, allowed_schemes: tuple[str, 
             yanked=yanked,
             yanked_reason=(attrs.get("data-yanked") or "") if yanked else "",
             core_metadata_sha256=_html_metadata_hash(metadata),
-            attributes={key: value for key, value in attrs.items() if key.startswith("data-")},
+            attributes=_attributes(attrs, [key for key in attrs if key.startswith("data-")][:MAX_HTML_ATTRIBUTES]),
         )
         if remote and remote.filename not in seen:
             seen.add(remote.filename)
@@ -270,6 +287,20 @@ def _make_file(
     except UnsafeFilename as error:
         listing.refused.append((listed_name or filename, str(error)))
         return None
+    unstorable = [
+        label
+        for label, value in (
+            ("URL", url),
+            ("requires-python", fields.get("requires_python", "")),
+            ("yanked reason", fields.get("yanked_reason", "")),
+        )
+        if not is_storable(value)
+    ]
+    if unstorable:
+        # PostgreSQL refuses NUL (and every database invalid UTF-8): the whole batch would fail.
+        listing.refused.append((filename, f"a NUL or an invalid character in its {', '.join(unstorable)}"))
+        return None
+    fields["yanked_reason"] = fields.get("yanked_reason", "")[:MAX_YANKED_REASON_LENGTH]
     if sha256 and not is_sha256(sha256.lower()):
         listing.refused.append((filename, f"malformed sha256 {sha256[:80]!r}"))
         return None
@@ -295,50 +326,39 @@ def _make_file(
     )
 
 
-class _AnchorParser(HTMLParser):
-    """Collects <a> tags (all attributes, and their text) and <base href>."""
+def _attributes(source: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """The entry's attributes worth keeping: known keys only, scalar and short values, storable text."""
+    kept: dict[str, Any] = {}
+    for key in keys:
+        value = source.get(key)
+        if isinstance(value, bool) or value is None:
+            if key in source:
+                kept[key] = value
+        elif isinstance(value, int) and abs(value) <= MAX_SERIAL:
+            kept[key] = value
+        elif isinstance(value, str) and len(value) <= MAX_ATTRIBUTE_LENGTH and is_storable(value):
+            kept[key] = value
+    return kept
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self.base_href: str | None = None
-        self._current: dict[str, str | None] | None = None
-        self._text: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "base" and self.base_href is None:
-            self.base_href = dict(attrs).get("href")
-        elif tag == "a":
-            self._finish()
-            self._current = dict(attrs)
-            self._text = []
-
-    def handle_data(self, data: str) -> None:
-        if self._current is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._finish()
-
-    def close(self) -> None:
-        super().close()
-        self._finish()
-
-    def _finish(self) -> None:
-        if self._current is not None:
-            self.anchors.append((self._current, "".join(self._text)))
-            self._current = None
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _load_json(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body)
-    except ValueError as error:
-        raise IndexFormatError(f"invalid JSON: {error}") from error
+        # NaN and Infinity are Python's extension, not JSON: no database stores them in a JSON column.
+        data = json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError as error:
+        raise IndexFormatError("invalid JSON: nested too deep") from error
+    except ValueError as error:  # UnicodeDecodeError included
+        raise IndexFormatError(f"invalid JSON: {str(error)[:200]}") from error
     if not isinstance(data, dict):
         raise IndexFormatError("a JSON index page must be an object")
-    version = str((data.get("meta") or {}).get("api-version", "1.0"))
+    meta = data.get("meta", {})
+    if not isinstance(meta, dict):
+        raise IndexFormatError("the page's 'meta' is not an object")
+    version = str(meta.get("api-version", "1.0"))[:20]
     if version.split(".", 1)[0] != "1":
         raise IndexFormatError(f"unsupported simple API version {version}")
     return data

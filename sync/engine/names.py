@@ -14,6 +14,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from sync.engine.text import is_storable
+
 # Every sdist suffix an index may serve (compare lower-cased). packaging parses the two that PEP 625
 # allows (.tar.gz, .zip); older sdists use the others, parsed by packaging as if they were .tar.gz.
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
@@ -23,14 +25,16 @@ EGG_SUFFIX = ".egg"
 # name-version[-pyX[.Y][-platform]].egg, as setuptools writes them (packaging has no egg parser).
 _EGG_RE = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[^-]+)"
-    r"(?:-py(?P<py_major>\d+)(?:\.(?P<py_minor>\d+))?(?:-(?P<platform>[^/\\]+))?)?\.egg$"
+    r"(?:-py(?P<py_major>\d+)(?:\.(?P<py_minor>\d+))?(?:-(?P<platform>[^/\\]+))?)?\.egg\Z"
 )
 _FORBIDDEN_CHARS = ("/", "\\", "\x00", ":")
+MAX_FILENAME_BYTES = 255  # NAME_MAX of Linux file systems, in bytes
 
 
 # PEP 508 names; a normalized one (PEP 503) is lowercase words joined by single dashes.
-_PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-_NORMALIZED_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# Always used with fullmatch: "$" alone would match before a final newline ("foo\n").
+_PROJECT_NAME_RE = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
+_NORMALIZED_NAME_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 MAX_PROJECT_NAME_LENGTH = 200  # Project.name and Project.normalized_name
 
 
@@ -46,14 +50,14 @@ def check_project_name(name: str) -> str:
     """Check a project name as an upstream spells it; returns its normalized (PEP 503) form."""
     if not isinstance(name, str) or not name or len(name) > MAX_PROJECT_NAME_LENGTH:
         raise UnsafeProjectName(f"project name {name!r}: empty or longer than {MAX_PROJECT_NAME_LENGTH} characters")
-    if not _PROJECT_NAME_RE.match(name):
+    if not _PROJECT_NAME_RE.fullmatch(name):
         raise UnsafeProjectName(f"project name {name!r}: not a valid name (letters, digits, and . _ - inside)")
     return canonicalize_name(name)
 
 
 def is_normalized_project_name(name: str) -> bool:
     """True for a safe PEP 503 normalized name: safe in a URL path segment, an HTML attribute and a file name."""
-    return len(name) <= MAX_PROJECT_NAME_LENGTH and bool(_NORMALIZED_NAME_RE.match(name))
+    return len(name) <= MAX_PROJECT_NAME_LENGTH and bool(_NORMALIZED_NAME_RE.fullmatch(name))
 
 
 @dataclass(frozen=True)
@@ -71,9 +75,10 @@ def parse_filename(filename: str) -> ParsedFilename:
     Refused: path separators, NUL, '..', leading dots, control characters, and anything that does
     not parse as a wheel, sdist or egg name.
     """
-    if not filename or len(filename) > 255:
-        raise UnsafeFilename(f"file name {filename!r}: empty or longer than 255 characters")
-    if any(char in filename for char in _FORBIDDEN_CHARS) or ".." in filename:
+    if not filename or len(filename.encode("utf-8", errors="surrogatepass")) > MAX_FILENAME_BYTES:
+        # File systems count bytes: 120 "é" are 240 bytes, and a wheel name around them passes 255.
+        raise UnsafeFilename(f"file name {filename[:300]!r}: empty or longer than {MAX_FILENAME_BYTES} bytes (UTF-8)")
+    if not is_storable(filename) or any(char in filename for char in _FORBIDDEN_CHARS) or ".." in filename:
         raise UnsafeFilename(f"file name {filename!r}: contains a path separator or '..'")
     if filename.startswith(".") or any(ord(char) < 32 or ord(char) == 127 for char in filename):
         raise UnsafeFilename(f"file name {filename!r}: leading dot or control character")
@@ -92,7 +97,7 @@ def parse_filename(filename: str) -> ParsedFilename:
     except (InvalidWheelFilename, InvalidSdistFilename) as error:
         raise UnsafeFilename(f"file name {filename!r}: not a wheel or sdist name ({error})") from error
     if lowered.endswith(EGG_SUFFIX):
-        match = _EGG_RE.match(filename)
+        match = _EGG_RE.fullmatch(filename)
         if match:
             try:
                 version = str(Version(match["version"].replace("_", "-")))
@@ -118,7 +123,7 @@ class EggTags:
 
 def egg_tags(filename: str) -> EggTags | None:
     """The Python version and platform of an egg's file name; None when it is not an egg name with -pyX.Y."""
-    match = _EGG_RE.match(filename)
+    match = _EGG_RE.fullmatch(filename)
     if match is None or match["py_minor"] is None:
         return None
     return EggTags((int(match["py_major"]), int(match["py_minor"])), match["platform"] or "any")

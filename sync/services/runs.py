@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from sync.engine.text import storable_text
 from sync.models import StoreRun
 
 # A run keeps this many failures by name; the rest are counted.
@@ -39,7 +40,13 @@ class RunState:
         self.failures_total += 1
         if len(self.run.failures) < MAX_RECORDED_FAILURES:
             # Names come from the upstream: bounded, whatever it sends.
-            self.run.failures.append({"project": project[:250], "filename": filename[:300], "reason": reason[:2000]})
+            self.run.failures.append(
+                {
+                    "project": storable_text(project, 250),
+                    "filename": storable_text(filename, 300),
+                    "reason": storable_text(reason, 2000),
+                }
+            )
 
     def save(self, *, final: bool = False) -> None:
         run = self.run
@@ -55,5 +62,5 @@ class RunState:
                 notes.append(f"{self.adopted} files were already in the store (verified, not downloaded)")
             if hidden > 0:
                 notes.append(f"{hidden} more failures not listed")
-            run.message = "; ".join(notes)
+            run.message = storable_text("; ".join(notes))
         run.save()

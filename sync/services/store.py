@@ -20,11 +20,11 @@ from sync.blobstore import StoreBusy, blob_path, store_lock, store_root, store_t
 from sync.engine.download import DownloadJob, download_to_store
 from sync.engine.http import Client
 from sync.engine.pool import bounded_map
-from sync.models import File, Project, StoreRun
+from sync.models import File, Project, StoreRun, Upstream
 from sync.progress import Progress
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
-from sync.services.client import client_limits
+from sync.services.client import client_limits, client_policy
 from sync.services.runs import MAX_RECORDED_FAILURES, runs_fail_stale
 
 logger = logging.getLogger("sync")
@@ -191,7 +191,9 @@ def _repair(
     tmp_dir.mkdir(parents=True, exist_ok=True)
     mended: dict[str, tuple[int, int]] = {}
     progress.start("repair", total_files=len(damaged))
-    with Client(client_limits(), pool_size=settings.SYNC_DOWNLOAD_WORKERS) as client:
+    # Repairs fetch the files of every upstream: each one's own host:port is allowed.
+    policy = client_policy(*Upstream.objects.values_list("url", flat=True))
+    with Client(client_limits(), pool_size=settings.SYNC_DOWNLOAD_WORKERS, policy=policy) as client:
 
         def fetch(sha256: str) -> tuple[str, bool, str, int]:
             row = by_blob[sha256][0]

@@ -92,6 +92,9 @@ GOOD_KEY = "k" * 20 + "-production-secret-key-of-enough-length-0123456789"
     [
         ({"secret_key": DEV_SECRET_KEY}, "SECRET_KEY is the development default"),
         ({"secret_key": "short"}, "shorter than 50"),
+        ({"secret_key": "x" * 60}, "SECRET_KEY is weak: fewer than 5 different characters"),
+        ({"secret_key": "abab" * 20}, "SECRET_KEY is weak"),
+        ({"secret_key": "django-insecure-" + GOOD_KEY}, "'django-insecure-' prefix"),
         ({"debug": True}, "DEBUG is on"),
         ({"allowed_hosts": ["*"]}, "ALLOWED_HOSTS"),
         ({"allowed_hosts": []}, "ALLOWED_HOSTS"),

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from sync.blobstore import StoreBusy
 from sync.models import StoreRun, Upstream
 from sync.progress import progress_for, run_summary, runs_failures_describe
+from sync.selectors import run_overdue_describe, runs_past_deadline
 from sync.services import sync_all
 
 
@@ -48,6 +49,10 @@ class Command(BaseCommand):
                 on_run=finished,
             )
         except StoreBusy as error:
+            overdue = runs_past_deadline()
+            if overdue:
+                # The one holding the store is stuck: saying "all is well" would hide a stale origin.
+                raise CommandError(f"nothing done: {run_overdue_describe(overdue[0])}") from error
             # Not a failure: the sync that holds the store does the work (no run is recorded).
             self.stdout.write(f"another sync is running, nothing done: {error}")
         failures = runs_failures_describe(runs)

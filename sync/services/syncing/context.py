@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -9,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
+
+from django.conf import settings
 
 from sync.engine.http import Client, Page
 from sync.engine.index import ProjectListing, RemoteProject
@@ -34,6 +37,12 @@ class Batch(Generic[T]):
         self.write = write
         self.items: list[T] = []
         self.flushed = time.monotonic()
+
+    def __enter__(self) -> Batch[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
 
     def add(self, item: T) -> None:
         self.items.append(item)
@@ -92,6 +101,7 @@ class SyncContext:
     # The root's validators and serial are kept only after a complete pass (see entry.upstream_run).
     root_complete: bool = True
     cancel: threading.Event = field(default_factory=threading.Event)
+    stopped: str = ""  # why the run stopped early (disk full, past its deadline); "" = it did not
 
     def __post_init__(self) -> None:
         self.spec = FilterSpec.from_dict(self.upstream.filters or {})
@@ -103,8 +113,31 @@ class SyncContext:
     def run(self) -> StoreRun:
         return self.state.run
 
+    def stop(self, reason: str) -> None:
+        """Stop the run cleanly: workers stop at their next chunk, no new item starts, what is done is kept."""
+        if not self.stopped:
+            self.stopped = reason
+            self.progress.log(reason)
+        self.root_complete = False
+        self.cancel.set()
+
+    def check_deadline(self) -> None:
+        """Stop the run once it has passed SYNC_RUN_DEADLINE."""
+        deadline = self.client.limits.run_deadline
+        if deadline is not None and time.monotonic() > deadline:
+            self.stop(
+                f"the run passed its deadline (SYNC_RUN_DEADLINE={settings.SYNC_RUN_DEADLINE} s) and stopped; "
+                "what it stored is recorded and the next run continues"
+            )
+
+    def on_wait(self) -> None:
+        self.progress.tick()
+        self.check_deadline()
+
     def bounded(
         self, pool: ThreadPoolExecutor, func: Callable[[T], R], items: Iterable[T], *, window: int
     ) -> Iterator[R]:
         """bounded_map with the progress ticking; an interrupted run tells its workers to stop."""
-        return bounded_map(pool, func, items, window=window, on_wait=self.progress.tick, on_interrupt=self.cancel.set)
+        # Nothing new starts once the run is stopped; what runs ends at its next chunk.
+        items = itertools.takewhile(lambda _item: not self.cancel.is_set(), items)
+        return bounded_map(pool, func, items, window=window, on_wait=self.on_wait, on_interrupt=self.cancel.set)

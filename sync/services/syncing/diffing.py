@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from sync.engine.index import RemoteFile
@@ -19,10 +20,60 @@ MAX_ETAG_LENGTH = Project._meta.get_field("etag").max_length
 MAX_LAST_MODIFIED_LENGTH = Project._meta.get_field("last_modified").max_length
 
 
+# Refusals logged per project page; the rest are counted in one line (a page may refuse thousands).
+LOGGED_REFUSALS = 5
+_COUNTERS = ("projects_changed", "files_failed", "files_new", "files_updated", "files_removed")
+
+
 def apply_listings(ctx: SyncContext, results: list[PageResult], known: dict[str, Known]) -> None:
-    """Write a batch of project pages to the catalogue in one transaction."""
+    """Write a batch of project pages to the catalogue in one transaction.
+
+    A batch the database refuses is written again one project at a time, so that only the project
+    it cannot store fails (with the database's reason); the others are kept.
+    """
     if not results:
         return
+    saved = _snapshot(ctx, results, known)
+    try:
+        _apply(ctx, results, known)
+    except DatabaseError as error:
+        _restore(ctx, known, saved)
+        if len(results) > 1:
+            for result in results:
+                apply_listings(ctx, [result], known)
+            return
+        result = results[0]
+        ctx.run.projects_failed += 1
+        reason = f"the catalogue refused its listing ({type(error).__name__}: {str(error)[:300]})"
+        ctx.state.fail(project=result.remote.name, reason=reason)
+        ctx.progress.log(f"index page of {result.remote.name} failed: {reason}")
+    ctx.state.save()
+
+
+def _snapshot(ctx: SyncContext, results: list[PageResult], known: dict[str, Known]) -> dict[str, Any]:
+    names = {result.remote.normalized_name for result in results}
+    return {
+        "known": {name: dataclasses.replace(known[name]) if name in known else None for name in names},
+        "counters": {name: getattr(ctx.run, name) for name in _COUNTERS},
+        "failures": len(ctx.run.failures),
+        "failures_total": ctx.state.failures_total,
+    }
+
+
+def _restore(ctx: SyncContext, known: dict[str, Known], saved: dict[str, Any]) -> None:
+    """Undo what a rolled-back batch did to the run's memory (rows it created no longer exist)."""
+    for name, row in saved["known"].items():
+        if row is None:
+            known.pop(name, None)
+        else:
+            known[name] = row
+    for name, value in saved["counters"].items():
+        setattr(ctx.run, name, value)
+    del ctx.run.failures[saved["failures"] :]
+    ctx.state.failures_total = saved["failures_total"]
+
+
+def _apply(ctx: SyncContext, results: list[PageResult], known: dict[str, Known]) -> None:
     now = timezone.now()
     with transaction.atomic():
         serial: int | None = None
@@ -63,10 +114,14 @@ def apply_listings(ctx: SyncContext, results: list[PageResult], known: dict[str,
             page = result.page
             changed = False
             if result.listing is not None:
-                for name, reason in result.listing.refused:
+                refused = result.listing.refused
+                for index, (name, reason) in enumerate(refused):
                     ctx.run.files_failed += 1
                     ctx.state.fail(project=result.remote.name, filename=name, reason=f"refused: {reason}")
-                    ctx.progress.log(f"refused {name!r} of {result.remote.name}: {reason}")
+                    if index < LOGGED_REFUSALS:
+                        ctx.progress.log(f"refused {name[:300]!r} of {result.remote.name}: {reason[:500]}")
+                if len(refused) > LOGGED_REFUSALS:
+                    ctx.progress.log(f"… and {len(refused) - LOGGED_REFUSALS} more refused on {result.remote.name}")
                 files = ctx.spec.select_files(result.listing.files)
                 changed = diff_files(
                     ctx, row.id, files, existing_files.get(row.id, {}), to_create, to_update, to_delete
@@ -116,7 +171,6 @@ def apply_listings(ctx: SyncContext, results: list[PageResult], known: dict[str,
         ]
         rows_update(Project, base_fields, plain)
         rows_update(Project, [*base_fields, "change_serial"], bumped)
-    ctx.state.save()
 
 
 def page_serial(result: PageResult) -> int | None:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from sync.blobstore import store_tmp_dir
+from core.fs import sync_filesystem
+from sync.blobstore import store_root, store_tmp_dir
 from sync.engine.download import DownloadJob, DownloadResult, download_to_store
+from sync.engine.text import storable_text
 from sync.models import File, Project
 from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
-from sync.services.syncing.context import Batch, SyncContext
+from sync.services.syncing.context import FLUSH_EVERY_ITEMS, FLUSH_EVERY_SECONDS, Batch, SyncContext
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,15 @@ def download_pending(ctx: SyncContext) -> None:
     ctx.progress.start("download", total_files=len(jobs), total_bytes=total_bytes)
     tmp_dir = store_tmp_dir()
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    batch: Batch[DownloadResult] = Batch(lambda results: apply_downloads(ctx, results, info))
+    # SYNC_FSYNC: blobs are written without waiting for the disk; each group of results is made durable
+    # by one syncfs of the store (on a thread of its own, while downloads go on), and only then recorded
+    # as stored. A crash before a group's flush leaves its blobs unrecorded: the next run re-hashes them.
+    durable = settings.SYNC_FSYNC
+    batch: Batch[DownloadResult] | FlushedBatch = (
+        FlushedBatch(lambda results: apply_downloads(ctx, results, info), store_root())
+        if durable
+        else Batch(lambda results: apply_downloads(ctx, results, info))
+    )
 
     def fetch(job: DownloadJob) -> DownloadResult:
         return download_to_store(
@@ -59,20 +73,79 @@ def download_pending(ctx: SyncContext) -> None:
             tmp_dir=tmp_dir,
             on_bytes=lambda count: ctx.progress.add(bytes=count),
             cancelled=ctx.cancel.is_set,
-            durable=settings.SYNC_FSYNC,
+            durable=False,  # made durable by the group's flush (FlushedBatch), before it is recorded
+            min_free_bytes=settings.SYNC_MIN_FREE_BYTES,
         )
 
     workers = settings.SYNC_DOWNLOAD_WORKERS
-    with ThreadPoolExecutor(workers, thread_name_prefix="sync-download") as pool:
+    with ThreadPoolExecutor(workers, thread_name_prefix="sync-download") as pool, batch:
         for result in ctx.bounded(pool, fetch, jobs, window=workers * 2):
             ctx.progress.add(files=1)
             ctx.run.bytes_downloaded += result.bytes_read
+            if result.disk_full or (result.cancelled and not result.ok):
+                # Nothing is wrong with the file: it stays as it was (pending) for the next run.
+                if result.disk_full:
+                    ctx.stop(result.reason)
+                continue
             if not result.ok:
                 filename = info[result.key].filename
                 ctx.progress.log(f"failed {filename}: {result.reason}")
             batch.add(result)
-    batch.flush()
+        batch.flush()
     ctx.progress.finish()
+
+
+class FlushedBatch:
+    """A Batch whose groups are flushed to disk (one syncfs of the store) before they are written.
+
+    The flush runs on a thread of its own, so downloads go on meanwhile; groups are written by the
+    main thread, in order, once their flush is done (checked at every add, waited for at flush()).
+    """
+
+    def __init__(self, write: Callable[[list[DownloadResult]], None], root: Path) -> None:
+        self.write = write
+        self.root = root
+        self.items: list[DownloadResult] = []
+        self.started = time.monotonic()
+        self.inflight: deque[tuple[Future[None], list[DownloadResult]]] = deque()
+        self.flusher = ThreadPoolExecutor(1, thread_name_prefix="sync-flush")
+
+    def __enter__(self) -> FlushedBatch:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.flusher.shutdown(wait=True)
+
+    def add(self, item: DownloadResult) -> None:
+        self.items.append(item)
+        if len(self.items) >= FLUSH_EVERY_ITEMS or time.monotonic() - self.started >= FLUSH_EVERY_SECONDS:
+            self._submit()
+        self._drain(wait=False)
+
+    def flush(self) -> None:
+        self._submit()
+        self._drain(wait=True)
+
+    def _submit(self) -> None:
+        if not self.items:
+            return
+        group, self.items, self.started = self.items, [], time.monotonic()
+        # Only groups with something stored need the disk; failures are written in order all the same.
+        needed = any(result.ok for result in group)
+        future: Future[None] = self.flusher.submit(sync_filesystem, self.root) if needed else _done()
+        self.inflight.append((future, group))
+
+    def _drain(self, *, wait: bool) -> None:
+        while self.inflight and (wait or self.inflight[0][0].done()):
+            future, group = self.inflight.popleft()
+            future.result()  # an I/O error of the flush ends the run: nothing of the group is recorded
+            self.write(group)
+
+
+def _done() -> Future[None]:
+    future: Future[None] = Future()
+    future.set_result(None)
+    return future
 
 
 def order_jobs(ctx: SyncContext, jobs: list[DownloadJob]) -> list[DownloadJob]:
@@ -129,7 +202,7 @@ def apply_downloads(ctx: SyncContext, results: list[DownloadResult], info: dict[
                     sha256="",
                     size=row.size,
                     stored_at=None,
-                    failure_reason=result.reason[:2000],
+                    failure_reason=storable_text(result.reason, 2000),
                     attempts=attempts,
                 )
             )

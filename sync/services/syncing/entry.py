@@ -9,7 +9,9 @@ first adopts blobs that are already there.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -21,7 +23,7 @@ from sync.engine.http import Client, FetchError, file_tree_root, retrying
 from sync.engine.index import RemoteProject
 from sync.models import Project, StoreRun, Upstream
 from sync.progress import Progress
-from sync.services.client import client_limits
+from sync.services.client import client_limits, client_policy
 from sync.services.runs import RunState, runs_fail_stale
 from sync.services.syncing.context import Known, SyncAborted, SyncContext, validator
 from sync.services.syncing.downloading import download_pending
@@ -89,12 +91,22 @@ def upstream_sync(
             if removed:
                 progress.log(f"removed {removed} temporary files left by an interrupted run")
             local_roots = (file_tree_root(upstream.url),) if urlsplit(upstream.url).scheme == "file" else ()
+            limits = client_limits()
+            if settings.SYNC_RUN_DEADLINE:
+                limits = dataclasses.replace(limits, run_deadline=time.monotonic() + settings.SYNC_RUN_DEADLINE)
             with Client(
-                client_limits(),
+                limits,
                 pool_size=max(settings.SYNC_INDEX_WORKERS, settings.SYNC_DOWNLOAD_WORKERS),
                 local_roots=local_roots,
+                policy=client_policy(upstream.url),
             ) as client:
-                upstream_run(SyncContext(upstream, state, client, progress, allow_mass_removal=allow_mass_removal))
+                ctx = SyncContext(upstream, state, client, progress, allow_mass_removal=allow_mass_removal)
+                upstream_run(ctx)
+            if ctx.stopped:
+                # A clean stop (disk full, the run's deadline): what was stored is recorded, the
+                # next run continues; the outcome says it did not complete.
+                state.outcome = StoreRun.Outcome.FAILED
+                state.message = ctx.stopped
         except SyncAborted as error:
             state.outcome = StoreRun.Outcome.FAILED
             state.message = str(error)
@@ -179,7 +191,9 @@ def upstream_run(ctx: SyncContext) -> None:
                 to_fetch.append(remote)
     ctx.run.projects_checked = len(to_fetch)
     fetch_projects(ctx, to_fetch, known)
-    download_pending(ctx)
+    ctx.check_deadline()
+    if not ctx.stopped:
+        download_pending(ctx)
 
     upstream = ctx.upstream
     # The root's validators and serial are only taken once every project page they cover was

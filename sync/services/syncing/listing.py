@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urljoin
 
@@ -21,6 +22,8 @@ from sync.services.syncing.context import (
     SyncContext,
 )
 from sync.services.syncing.diffing import apply_listings
+
+logger = logging.getLogger("sync")
 
 # The mass removal guard (SYNC_MAX_REMOVE_FRACTION) applies from this many listed projects on.
 MASS_REMOVAL_MIN_PROJECTS = 20
@@ -111,7 +114,15 @@ def fetch_projects(ctx: SyncContext, remotes: list[RemoteProject], known: dict[s
 
 
 def fetch_project(ctx: SyncContext, remote: RemoteProject, row: Known | None) -> PageResult:
-    """Runs in an index thread: fetch (conditionally) and parse one project page."""
+    """Runs in an index thread: fetch (conditionally) and parse one project page; never raises."""
+    try:
+        return _fetch_project(ctx, remote, row)
+    except Exception as error:  # a parser bug or an unforeseen input: this project fails, the run goes on
+        logger.exception("index page of %s", remote.name)
+        return PageResult(remote, error=f"internal error: {type(error).__name__}: {str(error)[:300]}")
+
+
+def _fetch_project(ctx: SyncContext, remote: RemoteProject, row: Known | None) -> PageResult:
     conditional = row is not None and not row.removed
     try:
         page = retrying(
@@ -133,7 +144,11 @@ def fetch_project(ctx: SyncContext, remote: RemoteProject, row: Known | None) ->
         return PageResult(remote, page=page, unchanged=True)
     try:
         listing = parse_project(
-            page.body, content_type=page.content_type, base_url=page.url, allowed_schemes=ctx.allowed_schemes
+            page.body,
+            content_type=page.content_type,
+            base_url=page.url,
+            allowed_schemes=ctx.allowed_schemes,
+            max_links=ctx.client.limits.max_links_per_page,
         )
     except IndexFormatError as error:
         return PageResult(remote, page=page, error=f"not a simple index page: {error}")

@@ -131,3 +131,91 @@ def test_length_limits_match_the_catalogue_columns():
     assert index.MAX_VERSION_LENGTH == File._meta.get_field("version").max_length
     assert index.MAX_REQUIRES_PYTHON_LENGTH == File._meta.get_field("requires_python").max_length
     assert MAX_PROJECT_NAME_LENGTH == Project._meta.get_field("name").max_length
+
+
+JSON = "application/vnd.pypi.simple.v1+json"
+
+
+def _json_page(files, **top) -> bytes:
+    return json.dumps({"meta": {"api-version": "1.1"}, "name": "demo", "files": files, **top}).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"meta": {"api-version": "1.0"}, "files": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", "nested too deep"),
+        (b'{"meta": "1.0", "name": "demo", "files": []}', "'meta' is not an object"),
+        (b'{"meta": {"api-version": "1.0"}, "files": [{"filename": "demo-1.0.tar.gz", "size": NaN}]}', "NaN"),
+        (b'{"meta": {"api-version": "1.0"}, "files": [], "x": Infinity}', "Infinity"),
+        (b'{"meta": {"api-version": "1.0"}, "files": [], "x": -Infinity}', "Infinity"),
+        (b"\xff\xfe{}", "invalid JSON"),
+    ],
+)
+def test_hostile_json_is_an_index_format_error(body, reason):
+    with pytest.raises(IndexFormatError, match=reason):
+        parse_project(body, content_type=JSON, base_url=BASE, allowed_schemes=HTTP)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("requires-python", ">=3.8\x00", "NUL or an invalid character in its requires-python"),
+        ("yanked", "bad\x00reason", "NUL or an invalid character in its yanked reason"),
+        ("url", "demo-1.0.tar.gz?\x00", "NUL or an invalid character in its URL"),
+        ("requires-python", ">=3.8\ud800", "NUL or an invalid character in its requires-python"),
+    ],
+)
+def test_unstorable_text_refuses_its_file_only(field, value, reason):
+    good = {"filename": "demo-1.1.tar.gz", "url": "demo-1.1.tar.gz", "hashes": {}}
+    bad = {"filename": "demo-1.0.tar.gz", "url": "demo-1.0.tar.gz", "hashes": {}, field: value}
+    listing = parse_project(_json_page([bad, good]), content_type=JSON, base_url=BASE, allowed_schemes=HTTP)
+    assert [file.filename for file in listing.files] == ["demo-1.1.tar.gz"]
+    assert listing.refused == [("demo-1.0.tar.gz", "a " + reason)]
+
+
+def test_unknown_json_keys_are_not_stored_and_known_ones_are_bounded():
+    entry = {
+        "filename": "demo-1.0.tar.gz",
+        "url": "demo-1.0.tar.gz",
+        "hashes": {},
+        "huge-unknown": "x" * (1024 * 1024),
+        "nested": {"a": [1, 2, 3]},
+        "gpg-sig": False,
+        "provenance": "p" * 5000,  # too long: dropped
+        "yanked": "r" * 5000,
+    }
+    [file] = parse_project(_json_page([entry]), content_type=JSON, base_url=BASE, allowed_schemes=HTTP).files
+    assert file.attributes == {"gpg-sig": False}
+    assert len(file.yanked_reason) == 1000
+
+
+def test_html_attributes_are_bounded_in_number_and_length():
+    attrs = " ".join(f'data-a{index}="v"' for index in range(40)) + ' data-long="' + "x" * 5000 + '"'
+    body = f'<a href="demo-1.0.tar.gz" {attrs}>demo-1.0.tar.gz</a>'.encode()
+    [file] = parse_project(body, content_type="text/html", base_url=BASE, allowed_schemes=HTTP).files
+    assert len(file.attributes) == 16 and "data-long" not in file.attributes
+
+
+def test_a_page_with_more_links_than_allowed_is_refused_as_a_whole():
+    html = b'<a href="demo-1.0.tar.gz">demo-1.0.tar.gz</a>\n' * 101
+    with pytest.raises(IndexFormatError, match="more than 100 links"):
+        parse_project(html, content_type="text/html", base_url=BASE, allowed_schemes=HTTP, max_links=100)
+    files = [{"filename": f"demo-1.{index}.tar.gz", "url": "x", "hashes": {}} for index in range(101)]
+    with pytest.raises(IndexFormatError, match="more than 100"):
+        parse_project(_json_page(files), content_type=JSON, base_url=BASE, allowed_schemes=HTTP, max_links=100)
+    # Many tiny JSON values are counted before they are built.
+    values = b'{"meta": {}, "files": [], "x": [' + b"1," * 100_000 + b"1]}"
+    with pytest.raises(IndexFormatError, match="JSON values"):
+        parse_project(values, content_type=JSON, base_url=BASE, allowed_schemes=HTTP, max_links=100)
+    assert len(parse_project(html[: -50], content_type="text/html", base_url=BASE, allowed_schemes=HTTP,
+                             max_links=100).files) == 1  # fmt: skip
+
+
+def test_a_root_name_or_link_with_nul_is_refused_alone():
+    body = json.dumps({"meta": {"api-version": "1.1"}, "projects": [{"name": "ok"}, {"name": "b\x00d"}]}).encode()
+    listing = parse_root(body, content_type=JSON, base_url="http://upstream.example/simple/")
+    assert list(listing.projects) == ["ok"]
+    assert listing.refused[0][1].startswith("a NUL")
+    body = json.dumps({"meta": {"api-version": "1.1"}, "projects": [{"name": "ok"}, {"name": "foo\n"}]}).encode()
+    listing = parse_root(body, content_type=JSON, base_url="http://upstream.example/simple/")
+    assert list(listing.projects) == ["ok"] and "not a valid name" in listing.refused[0][1]

@@ -10,7 +10,16 @@ from types import SimpleNamespace
 import pytest
 
 from sync.engine.archive import archive_check
-from sync.engine.names import SDIST_SUFFIXES, UnsafeFilename, egg_tags, is_sdist_filename, parse_filename
+from sync.engine.names import (
+    SDIST_SUFFIXES,
+    UnsafeFilename,
+    UnsafeProjectName,
+    check_project_name,
+    egg_tags,
+    is_normalized_project_name,
+    is_sdist_filename,
+    parse_filename,
+)
 from sync.filters import FilterSpec
 
 
@@ -93,3 +102,34 @@ def test_the_sdist_suffixes_are_the_union_of_what_the_three_places_knew():
 def test_egg_tags(filename, python, platform):
     tags = egg_tags(filename)
     assert (tags.python, tags.platform) == (python, platform) if python else tags is None
+
+
+@pytest.mark.parametrize("name", ["foo\n", "foo\r\n", "Foo.Bar\n"])
+def test_a_trailing_newline_is_not_a_project_name(name):
+    with pytest.raises(UnsafeProjectName, match="not a valid name"):
+        check_project_name(name)
+    assert not is_normalized_project_name("foo\n")
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ["mm_x-1.0-py3-none-any.whl\n", "mm_x-1.0.tar.gz\n", "mm_x-1.0-py2.7.egg\n"],
+)
+def test_a_trailing_newline_is_not_a_file_name(filename):
+    with pytest.raises(UnsafeFilename):
+        parse_filename(filename)
+
+
+def test_file_names_are_bounded_in_utf8_bytes_not_characters():
+    too_long = "é" * 120 + "-1.0-py3-none-any.whl"  # 141 characters, 261 bytes
+    assert len(too_long) < 255 < len(too_long.encode())
+    with pytest.raises(UnsafeFilename, match="longer than 255 bytes"):
+        parse_filename(too_long)
+    fits = "a" * (255 - len("-1.0.tar.gz")) + "-1.0.tar.gz"
+    assert parse_filename(fits).version == "1.0"
+
+
+def test_a_lone_surrogate_or_nul_is_not_a_file_name():
+    for filename in ("mm_x-1.0\ud800.tar.gz", "mm\x00x-1.0.tar.gz"):
+        with pytest.raises(UnsafeFilename):
+            parse_filename(filename)
