@@ -10,7 +10,6 @@ is what clients get.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -20,13 +19,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.fs import is_sha256
 from metadata.models import Collection
 from mirrors.models import Host, HostURL, ProbeResult, ProbeState
 from mirrors.probing import selectors
 from mirrors.probing.services import PROBE_FIELDS, Verdict, hosturl_good_result_apply, hosturl_probe_fields_set
 from mirrors.signals import probes_finished
-
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class CheckinNotFound(Exception):
@@ -71,7 +69,7 @@ def checkin_record(*, user: AbstractBaseUser, host_id: int, collection: str, rep
     if found is None:
         raise CheckinInvalid("collection", f"there is no collection {collection!r}")
     sha256 = repomd_sha256.strip().lower()
-    if not SHA256.match(sha256):
+    if not is_sha256(sha256):
         raise CheckinInvalid("repomd_sha256", "must be the sha256 of repomd.json: 64 hexadecimal digits")
     urls = list(HostURL.objects.select_related("host__site", "collection").filter(host=host, collection=found))
     if not urls:
