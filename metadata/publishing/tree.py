@@ -12,6 +12,7 @@ packages are hardlinks and every switch is a rename):
     publish-work/<slug>/primary.sqlite  the content of the current primary.sqlite.gz, kept up to date
     publish-work/<slug>/staging/        new index pages and repomd.json (flat names, see flat_name)
     publish-work/<slug>/intent.log      data files linked by the publish in progress
+    publish-work/links/<blob>/<n>       spare copies of a store file that has too many links (EMLINK)
     publish-work/<slug>/tmp/            every temporary file of a publish (repodata being written,
                                         links and copies before their rename): never in pub/, so a
                                         reader of the tree (rsync) only ever sees finished files
@@ -23,7 +24,6 @@ the tree (CollectionTree.path) even though the publisher validates names and has
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import hashlib
 import json
@@ -32,7 +32,6 @@ import os
 import shutil
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,7 +40,8 @@ from urllib.parse import quote, unquote
 
 from django.conf import settings
 
-from core.fs import HashingWriter, atomic_write, file_sha256
+from core.fs import HashingWriter, file_sha256
+from metadata.publishing.linking_inodes import link_or_copy, relink_if_replaced
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,12 @@ def pub_root() -> Path:
 
 def work_root() -> Path:
     return Path(settings.MIRROR_ROOT) / "publish-work"
+
+
+def spares_root() -> Path:
+    """Spare copies of store files with too many links (metadata.publishing.linking_inodes), shared by all
+    collections."""
+    return work_root() / "links"
 
 
 class CollectionTree:
@@ -161,13 +167,9 @@ class CollectionTree:
             pass
         self._log_intent(relative)
         try:
-            os.link(source, target)
+            link_or_copy(source, target, tmp_dir=self.tmp, spares_root=spares_root())
         except FileExistsError:
-            return _relink_if_replaced(source, target, self.tmp)
-        except OSError as error:
-            if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-                raise
-            _copy_into(source, target, self.tmp)
+            return relink_if_replaced(source, target, tmp_dir=self.tmp, spares_root=spares_root())
         return True
 
     def write_data_stream(self, relative_dir: str, suffix: str, write: Callable[[Any], None]) -> tuple[str, str, int]:
@@ -285,31 +287,6 @@ class CollectionTree:
                 target.parent.rmdir()  # the <sha256>/ folder, once empty
             except OSError:
                 pass
-
-
-def _relink_if_replaced(source: Path, target: Path, tmp_dir: Path) -> bool:
-    """Point the tree at the store's blob again if the blob was replaced (verify --repair writes a new inode,
-    while the tree still links the damaged one). True when the tree's file changed."""
-    source_stat, target_stat = os.stat(source), os.stat(target)
-    if source_stat.st_dev != target_stat.st_dev:  # a copy across file systems: compare what is cheap
-        if source_stat.st_size == target_stat.st_size:
-            return False
-        _copy_into(source, target, tmp_dir)
-        return True
-    if source_stat.st_ino == target_stat.st_ino:
-        return False
-    temporary = tmp_dir / f".relink-{uuid.uuid4().hex}"
-    os.link(source, temporary)
-    os.replace(temporary, target)
-    return True
-
-
-def _copy_into(source: Path, target: Path, tmp_dir: Path) -> None:
-    def copy(out: Any) -> None:
-        with open(source, "rb") as handle:
-            shutil.copyfileobj(handle, out, 1024 * 1024)
-
-    atomic_write(target, copy, tmp_dir=tmp_dir, prefix=".copy-")
 
 
 def flat_name(relative: str) -> str:
