@@ -68,5 +68,11 @@ def published_file(request: HttpRequest, path: str) -> HttpResponse:
         response["Content-Type"] = JSON_TYPE
     elif path.endswith("/index.html") and "/simple/" in f"/{path}":
         response["Content-Type"] = "text/html; charset=utf-8"
+    elif "/packages/" in f"/{path}":
+        # Files as they are, as nginx's snippet serves them: Django would send a .tar.gz with
+        # `Content-Encoding: gzip`, and clients (aiohttp, bandersnatch) unpack it and get a wrong hash.
+        response["Content-Type"] = "application/octet-stream"
+        if response.has_header("Content-Encoding"):
+            del response["Content-Encoding"]
     response["Vary"] = "Accept"
     return response

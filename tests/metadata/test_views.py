@@ -101,3 +101,14 @@ def test_a_folder_without_its_slash_is_redirected_relatively(client, tree, path,
 @pytest.mark.parametrize("path", ["/pub/full/simple/nope", "/pub//etc", "/pub/full/../../store"])
 def test_only_folders_of_the_tree_are_redirected(client, tree, path):
     assert client.get(path).status_code == 404
+
+
+def test_a_package_is_served_as_it_is(client, tree):
+    """No Content-Encoding: gzip for a .tar.gz (a client would unpack it and find the wrong hash)."""
+    folder = tree / "full" / "packages" / "ab" / "cd" / ("abcd" + "0" * 60)
+    folder.mkdir(parents=True)
+    (folder / "demo-1.0.tar.gz").write_bytes(b"\x1f\x8b not really")
+    response = client.get(f"/pub/full/packages/ab/cd/{folder.name}/demo-1.0.tar.gz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/octet-stream"
+    assert not response.has_header("Content-Encoding")
