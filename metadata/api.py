@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers, viewsets
 
 from metadata.models import Collection
-from metadata.selectors import collection_list_visible
+from metadata.selectors import collection_list_visible, collection_project_api
 
 
 class CollectionSerializer(serializers.ModelSerializer):
@@ -35,3 +37,18 @@ class CollectionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return collection_list_visible(staff=self.request.user.is_staff)
+
+
+@require_safe
+def pypi_project_json(request: HttpRequest, slug: str, project: str) -> HttpResponse:
+    """`/pub/<slug>/pypi/<project>/json`: the PyPI-like JSON API of a collection's project, for bandersnatch
+    and other tools that read it (docs/publishing.md). X-PyPI-Last-Serial is the collection's index serial,
+    at least the project's serial in the root index, as bandersnatch checks."""
+    if not collection_list_visible(staff=request.user.is_staff).filter(slug=slug).exists():
+        return JsonResponse({"message": f"no collection {slug!r}"}, status=404)
+    answer = collection_project_api(slug=slug, project=project)
+    if answer is None:
+        return JsonResponse({"message": f"collection {slug!r} publishes no project {project!r}"}, status=404)
+    response = JsonResponse(answer.body)
+    response["X-PyPI-Last-Serial"] = str(answer.index_serial)
+    return response

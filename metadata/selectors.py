@@ -9,9 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Min, QuerySet
+from packaging.utils import canonicalize_name
 
 from metadata.models import Collection, Revision
+from metadata.publishing.jsonapi import ProjectApi, project_api
+from metadata.publishing.render import iso_time
+from metadata.publishing.tree import CollectionTree
 from sync.models import CatalogueSerial, File, Project
 from sync.records import FILE_RECORD_FIELDS, FileRecord
 
@@ -127,3 +131,18 @@ def collection_filters_described(*, collection: Collection) -> list[tuple[str, s
     if spec.max_file_size:
         described.append(("Largest file", f"{spec.max_file_size} bytes"))
     return described
+
+
+def collection_project_api(*, slug: str, project: str) -> ProjectApi | None:
+    """The PyPI-like JSON API answer of one project of a published collection (metadata.publishing.jsonapi),
+    with the time the origin first stored a file as the stand-in for an upload time upstream never gave."""
+
+    def stand_ins(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        rows = (
+            File.objects.filter(sha256__in={sha for sha, _ in pairs}, filename__in={name for _, name in pairs})
+            .values("sha256", "filename")
+            .annotate(first=Min("stored_at"))
+        )
+        return {(row["sha256"], row["filename"]): iso_time(row["first"]) for row in rows if row["first"]}
+
+    return project_api(CollectionTree(slug).state_path, canonicalize_name(project), stand_ins)

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db import transaction
 
 from metadata.models import Collection, Revision
+from metadata.publishing.linking_repair import RelinkResult, published_blobs_relink
 from metadata.publishing.publisher import Publisher
 from metadata.publishing.tree import PublishBusy
 from metadata.signals import revision_committed
@@ -111,3 +112,9 @@ def collections_publish_all(
     if failures:
         raise PublishError("; ".join(failures))
     return results
+
+
+def published_blobs_repair(*, sha256s: list[str]) -> RelinkResult:
+    """Link every published name of these repaired blobs, in every collection, to the store's new blob now
+    (metadata.publishing.linking_repair); what it replaced and what it could not."""
+    return published_blobs_relink(sha256s)

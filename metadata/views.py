@@ -6,13 +6,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.static import serve as static_serve
 
+from metadata.negotiation import JSON_TYPE, simple_format
 from metadata.selectors import collection_filters_described, collection_list_visible, collection_revisions
-from sync.engine.index import PEP691_JSON
 
 
 def collection_list(request: HttpRequest) -> HttpResponse:
@@ -35,10 +35,17 @@ def collection_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "metadata/collection_detail.html", context)
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    """PEP 691 negotiation, as docs/publishing.md's nginx snippet does it: JSON only when asked for."""
-    accept = request.headers.get("Accept", "")
-    return PEP691_JSON in accept
+def _folder_redirect(request: HttpRequest, pub_root: Path, path: str) -> HttpResponse | None:
+    """A folder asked for without its trailing slash (`/pub/full/simple`): a relative redirect to it, right
+    behind any proxy (no scheme, host or port of ours in it), as nginx does with `absolute_redirect off`."""
+    if not path or path.endswith("/") or path.startswith("/") or ".." in path.split("/") or "\x00" in path:
+        return None
+    folder = (pub_root / path).resolve()
+    if not folder.is_relative_to(pub_root.resolve()) or not folder.is_dir():
+        return None
+    target = path.rpartition("/")[2] + "/"
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
 
 
 @require_GET
@@ -47,16 +54,25 @@ def published_file(request: HttpRequest, path: str) -> HttpResponse:
     if not settings.SERVE_PUBLISHED:
         raise Http404("published trees are served by the web server")
     pub_root = Path(settings.MIRROR_ROOT) / "pub"
+    redirect = _folder_redirect(request, pub_root, path)
+    if redirect is not None:
+        return redirect
     if path == "" or path.endswith("/"):
-        json_wanted = "/simple/" in f"/{path}" and _wants_json(request)
+        json_wanted = "/simple/" in f"/{path}" and simple_format(request.headers.get("Accept")) == "json"
         path = f"{path}index.json" if json_wanted else f"{path}index.html"
     try:
         response = static_serve(request, path, document_root=pub_root)
     except SuspiciousFileOperation:
         raise Http404("no such file") from None
     if path.endswith("/index.json") and "/simple/" in f"/{path}":
-        response["Content-Type"] = PEP691_JSON
+        response["Content-Type"] = JSON_TYPE
     elif path.endswith("/index.html") and "/simple/" in f"/{path}":
         response["Content-Type"] = "text/html; charset=utf-8"
+    elif "/packages/" in f"/{path}":
+        # Files as they are, as nginx's snippet serves them: Django would send a .tar.gz with
+        # `Content-Encoding: gzip`, and clients (aiohttp, bandersnatch) unpack it and get a wrong hash.
+        response["Content-Type"] = "application/octet-stream"
+        if response.has_header("Content-Encoding"):
+            del response["Content-Encoding"]
     response["Vary"] = "Accept"
     return response

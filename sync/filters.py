@@ -22,7 +22,13 @@ Decisions, so that every caller gets the same answer:
 - Prereleases (and dev releases) are dropped when include_prereleases is False. A file whose
   version cannot be parsed is not a prerelease and ranks lowest for latest_versions.
 - A file whose size is unknown passes max_file_size.
-- latest_versions keeps the files of the N highest versions left after every other filter.
+- latest_versions keeps the files of the N highest *installable* versions left after every other
+  filter. A version is installable when at least one of its kept files is not yanked (PEP 592: a
+  release is yanked when all of its files are). Yanked versions take no slot: those newer than the
+  N-th installable version are kept too (an `==` pin on them keeps working, as upstream), those older
+  are dropped. With fewer than N installable versions, every one of them is kept, with the yanked
+  versions newer than the oldest of them. A project with no installable version at all keeps its N
+  highest versions (so that pins still install).
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ class FileLike(Protocol):
     package_type: str
     size: int | None
     requires_python: str
+    yanked: bool
 
 
 F = TypeVar("F", bound=FileLike)
@@ -325,10 +332,17 @@ class FilterSpec:
         kept = [file for file in files if self.file_allowed(file)] if self.has_file_filters() else list(files)
         if self.latest_versions is None or not kept:
             return kept
-        keys: dict[Any, None] = {}
+        installable: dict[Any, bool] = {}  # version key -> has a file that is not yanked
         for file in kept:
-            keys[_version_key(file)] = None
-        wanted = set(sorted(keys, reverse=True)[: self.latest_versions])
+            key = _version_key(file)
+            installable[key] = installable.get(key, False) or not file.yanked
+        newest_first = sorted(installable, reverse=True)
+        slots = [key for key in newest_first if installable[key]][: self.latest_versions]
+        if slots:
+            cutoff = slots[-1]  # the N-th installable version (or the oldest, when fewer)
+            wanted = {key for key in newest_first if key >= cutoff}
+        else:
+            wanted = set(newest_first[: self.latest_versions])
         return [file for file in kept if _version_key(file) in wanted]
 
 

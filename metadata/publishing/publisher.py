@@ -24,6 +24,7 @@ from metadata.publishing.core_metadata import (
 )
 from metadata.publishing.garbage import garbage_prune
 from metadata.publishing.linking import Linker
+from metadata.publishing.linking_inodes import spares_prune
 from metadata.publishing.primary import PrimaryDB, export_primary_sqlite
 from metadata.publishing.projects import ProjectPages
 from metadata.publishing.render import (
@@ -32,7 +33,7 @@ from metadata.publishing.render import (
 )
 from metadata.publishing.repodata import gzip_data_write, primary_db_write, repomd_bytes, timestamp_now
 from metadata.publishing.state import SCHEMA_VERSION, PublishState
-from metadata.publishing.tree import REPOMD, CollectionTree
+from metadata.publishing.tree import REPOMD, CollectionTree, spares_root
 from sync.filters import FilterSpec
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class Publisher:
             self.collection.refresh_from_db()
             result = self._publish(spec)
             garbage_prune(tree)
+            spares_prune(spares_root())
             return result
 
     def _record(self, record: dict) -> Any:

@@ -12,6 +12,10 @@ packages are hardlinks and every switch is a rename):
     publish-work/<slug>/primary.sqlite  the content of the current primary.sqlite.gz, kept up to date
     publish-work/<slug>/staging/        new index pages and repomd.json (flat names, see flat_name)
     publish-work/<slug>/intent.log      data files linked by the publish in progress
+    publish-work/links/<blob>/<n>       spare copies of a store file that has too many links (EMLINK)
+    publish-work/<slug>/tmp/            every temporary file of a publish (repodata being written,
+                                        links and copies before their rename): never in pub/, so a
+                                        reader of the tree (rsync) only ever sees finished files
 
 Every path below the tree comes from the catalogue in the end, so each one is checked to stay inside
 the tree (CollectionTree.path) even though the publisher validates names and hashes first.
@@ -20,7 +24,6 @@ the tree (CollectionTree.path) even though the publisher validates names and has
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import hashlib
 import json
@@ -29,7 +32,6 @@ import os
 import shutil
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +40,8 @@ from urllib.parse import quote, unquote
 
 from django.conf import settings
 
-from core.fs import HashingWriter, atomic_write, file_sha256
+from core.fs import HashingWriter, file_sha256
+from metadata.publishing.linking_inodes import link_or_copy, relink_if_replaced
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,12 @@ def work_root() -> Path:
     return Path(settings.MIRROR_ROOT) / "publish-work"
 
 
+def spares_root() -> Path:
+    """Spare copies of store files with too many links (metadata.publishing.linking_inodes), shared by all
+    collections."""
+    return work_root() / "links"
+
+
 class CollectionTree:
     """Paths and file operations of one collection's tree."""
 
@@ -68,6 +77,7 @@ class CollectionTree:
         self.state_path = self.work / "state.sqlite"
         self.primary_db_path = self.work / "primary.sqlite"
         self.intent_path = self.work / "intent.log"
+        self.tmp = self.work / "tmp"
         self._dirs: set[str] = set()
         self._intent: Any = None
         self._intent_lock = threading.Lock()
@@ -84,6 +94,7 @@ class CollectionTree:
         """
         self.work.mkdir(parents=True, exist_ok=True)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(exist_ok=True)
         with open(self.work / "lock", "a+b") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -156,20 +167,16 @@ class CollectionTree:
             pass
         self._log_intent(relative)
         try:
-            os.link(source, target)
+            link_or_copy(source, target, tmp_dir=self.tmp, spares_root=spares_root())
         except FileExistsError:
-            return _relink_if_replaced(source, target)
-        except OSError as error:
-            if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-                raise
-            _copy_into(source, target)
+            return relink_if_replaced(source, target, tmp_dir=self.tmp, spares_root=spares_root())
         return True
 
     def write_data_stream(self, relative_dir: str, suffix: str, write: Callable[[Any], None]) -> tuple[str, str, int]:
         """Write a data file through `write(handle)`, name it <sha256>-<suffix>; (relative, sha256, size)."""
         self._ensure_dir(relative_dir)
-        directory = self.root / relative_dir
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        self.tmp.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.tmp, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as raw:
                 hashing = HashingWriter(raw)
@@ -189,13 +196,15 @@ class CollectionTree:
     # -- staged pages -------------------------------------------------------------------------
 
     def clean_temporaries(self) -> int:
-        """Remove what a crashed repodata write left in repodata/ (under the lock: nobody writes there)."""
+        """Remove what a crashed publish left in its tmp/ (under the lock: nobody else writes there),
+        and the `.tmp-*` that versions before tmp/ existed left in repodata/."""
         removed = 0
-        with contextlib.suppress(FileNotFoundError), os.scandir(self.root / "repodata") as entries:
-            for entry in entries:
-                if entry.name.startswith(".tmp-"):
-                    Path(entry.path).unlink(missing_ok=True)
-                    removed += 1
+        for directory in (self.tmp, self.root / "repodata"):
+            with contextlib.suppress(FileNotFoundError), os.scandir(directory) as entries:
+                for entry in entries:
+                    if directory == self.tmp or entry.name.startswith(".tmp-"):
+                        Path(entry.path).unlink(missing_ok=True)
+                        removed += 1
         return removed
 
     def reset_staging(self) -> None:
@@ -278,31 +287,6 @@ class CollectionTree:
                 target.parent.rmdir()  # the <sha256>/ folder, once empty
             except OSError:
                 pass
-
-
-def _relink_if_replaced(source: Path, target: Path) -> bool:
-    """Point the tree at the store's blob again if the blob was replaced (verify --repair writes a new inode,
-    while the tree still links the damaged one). True when the tree's file changed."""
-    source_stat, target_stat = os.stat(source), os.stat(target)
-    if source_stat.st_dev != target_stat.st_dev:  # a copy across file systems: compare what is cheap
-        if source_stat.st_size == target_stat.st_size:
-            return False
-        _copy_into(source, target)
-        return True
-    if source_stat.st_ino == target_stat.st_ino:
-        return False
-    temporary = target.with_name(f".relink-{uuid.uuid4().hex}")
-    os.link(source, temporary)
-    os.replace(temporary, target)
-    return True
-
-
-def _copy_into(source: Path, target: Path) -> None:
-    def copy(out: Any) -> None:
-        with open(source, "rb") as handle:
-            shutil.copyfileobj(handle, out, 1024 * 1024)
-
-    atomic_write(target, copy, prefix=".copy-")
 
 
 def flat_name(relative: str) -> str:

@@ -26,6 +26,7 @@ from sync.services.bulk import rows_update
 from sync.services.catalogue import catalogue_next_serial
 from sync.services.client import client_limits, client_policy
 from sync.services.runs import MAX_RECORDED_FAILURES, runs_fail_stale
+from sync.signals import blobs_repaired
 
 logger = logging.getLogger("sync")
 
@@ -180,6 +181,9 @@ def _verify(run: StoreRun, *, quick: bool, repair: bool, progress: Progress) -> 
     run.outcome = StoreRun.Outcome.PARTIAL if left else StoreRun.Outcome.OK
     run.finished_at = timezone.now()
     run.save()
+    if repaired:
+        # The published trees still link the damaged inodes: their owner re-links them now.
+        blobs_repaired.send_robust(sender=StoreRun, sha256s=sorted(repaired))
     return run
 
 

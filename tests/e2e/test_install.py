@@ -1,8 +1,9 @@
 """Real installers against a published tree served over HTTP on 127.0.0.1: pip and uv.
 
-The tree is served as static files by http.server, negotiating the simple pages as
-docs/publishing.md's nginx snippet does: index.json (PEP 691) when the Accept header asks for
-application/vnd.pypi.simple.v1+json, index.html (PEP 503) otherwise. One test serves HTML only.
+The tree is served as static files by http.server, negotiating the simple pages with the rules of
+docs/publishing.md (metadata.negotiation.simple_format, which nginx's map follows for these clients):
+index.json (PEP 691) when the Accept header prefers application/vnd.pypi.simple.v1+json, index.html
+(PEP 503) otherwise. One test serves HTML only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from metadata.negotiation import simple_format
 from metadata.services import collection_publish
 from sync.blobstore import blob_path
 from sync.models import File
@@ -29,8 +31,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 UV = Path(sys.executable).with_name("uv")
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-# The `map` of docs/publishing.md: JSON when the Accept header names the PEP 691 JSON type.
-WANTS_JSON = re.compile(r"application/vnd\.pypi\.simple\.v1\+json")
 SIMPLE_FOLDER = re.compile(r"^/[^/]+/simple/(?:[^/]+/)?$")
 
 
@@ -53,7 +53,7 @@ class NegotiatingHandler(SimpleHTTPRequestHandler):
         if not SIMPLE_FOLDER.match(path):
             self.server.served.append((path, accept, self.guess_type(path)))
             return super().send_head()
-        as_json = self.server.negotiate and WANTS_JSON.search(accept)
+        as_json = self.server.negotiate and simple_format(accept) == "json"
         page = Path(self.translate_path(path)) / ("index.json" if as_json else "index.html")
         if not page.is_file():
             self.send_error(404)
@@ -172,6 +172,28 @@ def test_pip_installs_with_hashes_and_pep658_metadata(server, tmp_path):
     assert any(path == "/full/simple/greeter/" for path in server.requests)
     assert_json_negotiated(server)
     assert {path for path, _, _ in project_pages(server)} == {"/full/simple/greeter/", "/full/simple/hello-world/"}
+
+
+def test_latest_versions_keeps_installable_releases_when_the_newest_are_yanked(server, tmp_path):
+    """latest_versions=2 over a project whose two newest releases are yanked: pip still finds the installable
+    ones (before, the collection kept only the two yanked releases and pip found nothing to install)."""
+    from sync.models import Upstream
+    from sync.sample_packages import SamplePackage
+
+    catalogue = Catalogue(Upstream.objects.get(name="main"))
+    for version, yanked in (("1.0", False), ("2.0", False), ("3.0", True), ("4.0", True)):
+        catalogue.add(SamplePackage("shaky", version), yanked=yanked, yanked_reason="broken" if yanked else "")
+    collection_publish(collection=make_collection("latest-two", latest_versions=2))
+    target = tmp_path / "target"
+    result = pip(tmp_path, "--index-url", index_url(server, "latest-two"), "--target", str(target), "shaky")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert installed(target) == {"shaky-2.0.dist-info"}
+    # The yanked releases newer than the second installable one are kept: a pin on one still installs.
+    result = pip(
+        tmp_path, "--index-url", index_url(server, "latest-two"), "--target", str(tmp_path / "t4"), "shaky==4.0"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert installed(tmp_path / "t4") == {"shaky-4.0.dist-info"}
 
 
 def test_pip_require_hashes(server, tmp_path):

@@ -167,3 +167,70 @@ def test_nginx_is_started_again_when_its_port_was_taken(first_port_taken, base_c
     headers, body = get(nginx + "/full/simple/", JSON_TYPE)
     assert headers["Server"].startswith("nginx")
     assert headers["Content-Type"] == JSON_TYPE
+
+
+def fetch(url: str, accept: str | None = None):
+    """(status, headers, body) without following redirects; errors are answers too."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def test_nginx_caches_hits_only(base_catalogue, full_collection, nginx, mirror_root):
+    collection_publish(collection=full_collection)
+    [package] = [p for p in (mirror_root / "pub/full/packages").rglob("*.whl")][:1]
+    location = package.relative_to(mirror_root / "pub").as_posix()
+    status, headers, body = fetch(f"{nginx}/{location}")
+    assert status == 200 and body == package.read_bytes()
+    assert headers["Cache-Control"] == "max-age=31536000, immutable"
+
+    missing = location.replace(package.name, "missing-1.0-py3-none-any.whl")
+    status, headers, _ = fetch(f"{nginx}/{missing}")
+    assert status == 404
+    assert headers.get("Cache-Control") is None  # a CDN must not keep a missing package for a year
+
+    status, headers, _ = fetch(f"{nginx}/full/simple/hello-world/", JSON_TYPE)
+    assert status == 200 and headers["Cache-Control"] == "max-age=60"
+    status, headers, _ = fetch(f"{nginx}/full/simple/not-there-yet/", JSON_TYPE)
+    assert status == 404
+    assert headers.get("Cache-Control") is None
+    assert "Accept" in headers["Vary"]
+
+
+NEGOTIATION_CASES = [
+    (f"{JSON_TYPE};q=0, text/html", "html"),
+    (f"{JSON_TYPE}; q=0.0, text/html", "html"),
+    ("application/vnd.pypi.simple.latest+json", "json"),
+    (f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01", "json"),
+    ("*/*", "html"),
+    (None, "html"),
+]
+
+
+def test_nginx_negotiation_follows_q_values_and_latest(base_catalogue, full_collection, nginx):
+    from metadata.negotiation import simple_format
+
+    collection_publish(collection=full_collection)
+    for accept, form in NEGOTIATION_CASES:
+        status, headers, body = fetch(f"{nginx}/full/simple/hello-world/", accept)
+        assert status == 200
+        assert body.startswith(b"{" if form == "json" else b"<!DOCTYPE html>"), accept
+        assert simple_format(accept) == form  # the view's rules agree on these
+
+
+def test_nginx_redirects_a_folder_without_its_slash_relatively(base_catalogue, full_collection, nginx):
+    collection_publish(collection=full_collection)
+    for path in ("/full/simple", "/full/simple/hello-world"):
+        status, headers, _ = fetch(nginx + path, JSON_TYPE)
+        assert status == 301
+        assert headers["Location"] == path + "/"  # no scheme, host or port: right behind a TLS proxy
+        assert headers.get("Cache-Control") is None

@@ -70,3 +70,45 @@ def test_path_tricks_and_missing_files_are_404(client, tree, path):
 def test_off_in_production_mode(client, tree, settings):
     settings.SERVE_PUBLISHED = False
     assert client.get("/pub/full/simple/demo/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("accept", "body"),
+    [
+        (f"{JSON};q=0, text/html", b"<html>demo</html>"),
+        ("application/vnd.pypi.simple.latest+json", b'{"name": "demo"}'),
+        (f"text/html, {JSON};q=0.5", b"<html>demo</html>"),
+    ],
+)
+def test_negotiation_honours_q_values_and_latest(client, tree, accept, body):
+    response = client.get("/pub/full/simple/demo/", HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == body
+    assert response["Content-Type"] == (JSON if body.startswith(b"{") else "text/html; charset=utf-8")
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [("/pub/full/simple", "simple/"), ("/pub/full/simple/demo", "demo/"), ("/pub/full", "full/")],
+)
+def test_a_folder_without_its_slash_is_redirected_relatively(client, tree, path, location):
+    response = client.get(path, HTTP_ACCEPT=JSON, HTTP_X_FORWARDED_PROTO="https")
+    assert response.status_code == 301
+    assert response["Location"] == location  # relative: right behind a TLS proxy, on any host and port
+    assert client.get(path + "/").status_code != 301
+
+
+@pytest.mark.parametrize("path", ["/pub/full/simple/nope", "/pub//etc", "/pub/full/../../store"])
+def test_only_folders_of_the_tree_are_redirected(client, tree, path):
+    assert client.get(path).status_code == 404
+
+
+def test_a_package_is_served_as_it_is(client, tree):
+    """No Content-Encoding: gzip for a .tar.gz (a client would unpack it and find the wrong hash)."""
+    folder = tree / "full" / "packages" / "ab" / "cd" / ("abcd" + "0" * 60)
+    folder.mkdir(parents=True)
+    (folder / "demo-1.0.tar.gz").write_bytes(b"\x1f\x8b not really")
+    response = client.get(f"/pub/full/packages/ab/cd/{folder.name}/demo-1.0.tar.gz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/octet-stream"
+    assert not response.has_header("Content-Encoding")

@@ -18,6 +18,7 @@ class F:
     package_type: str = "bdist_wheel"
     size: int | None = 100
     requires_python: str = ""
+    yanked: bool = False
 
 
 def wheel(name: str, version: str, tag: str = "py3-none-any", **kw) -> F:
@@ -195,6 +196,40 @@ def test_prereleases_and_latest_versions():
     assert names(FilterSpec(latest_versions=1, package_types=("sdist",)).select_files(files)) == ["a-1.0.tar.gz"]
 
 
+def test_latest_versions_counts_installable_versions_only():
+    files = [
+        wheel("a", "1.0"),
+        wheel("a", "1.1"),
+        wheel("a", "2.0", yanked=True),
+        sdist("a", "2.0", yanked=True),
+        wheel("a", "3.0", yanked=True),
+        wheel("a", "0.9", yanked=True),
+    ]
+    # The two newest are yanked: they take no slot; 1.0 and 1.1 are the two installable ones.
+    assert names(FilterSpec(latest_versions=2).select_files(files)) == [
+        "a-1.0-py3-none-any.whl",
+        "a-1.1-py3-none-any.whl",
+        "a-2.0-py3-none-any.whl",
+        "a-2.0.tar.gz",
+        "a-3.0-py3-none-any.whl",
+    ]
+    # Yanked versions older than the N-th installable one go (0.9 above); with fewer installable versions
+    # than N, those older than the oldest installable one.
+    assert "a-0.9-py3-none-any.whl" not in names(FilterSpec(latest_versions=5).select_files(files))
+    assert names(FilterSpec(latest_versions=1).select_files(files)) == [
+        "a-1.1-py3-none-any.whl",
+        "a-2.0-py3-none-any.whl",
+        "a-2.0.tar.gz",
+        "a-3.0-py3-none-any.whl",
+    ]
+    # A release with one file left unyanked is installable.
+    partly = [wheel("b", "1.0"), wheel("b", "2.0", yanked=True), sdist("b", "2.0")]
+    assert names(FilterSpec(latest_versions=1).select_files(partly)) == ["b-2.0-py3-none-any.whl", "b-2.0.tar.gz"]
+    # Nothing installable at all: the N highest versions, as before.
+    all_yanked = [wheel("c", "1.0", yanked=True), wheel("c", "2.0", yanked=True)]
+    assert names(FilterSpec(latest_versions=1).select_files(all_yanked)) == ["c-2.0-py3-none-any.whl"]
+
+
 def test_version_falls_back_to_filename():
     files = [F("a-1.0-py3-none-any.whl", ""), F("a-2.0b1.tar.gz", "", "sdist")]
     assert names(FilterSpec(include_prereleases=False).select_files(files)) == ["a-1.0-py3-none-any.whl"]
@@ -206,8 +241,8 @@ versions = st.sampled_from(["0.1", "1.0", "1.0.post1", "1.1", "2.0a1", "2.0", "1
 tags = st.sampled_from(["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "cp312-abi3-win_amd64", "py2-none-any"])
 files_strategy = st.lists(
     st.one_of(
-        st.builds(wheel, st.just("p"), versions, tags, size=st.integers(0, 1000)),
-        st.builds(sdist, st.just("p"), versions, size=st.one_of(st.none(), st.integers(0, 1000))),
+        st.builds(wheel, st.just("p"), versions, tags, size=st.integers(0, 1000), yanked=st.booleans()),
+        st.builds(sdist, st.just("p"), versions, size=st.one_of(st.none(), st.integers(0, 1000)), yanked=st.booleans()),
     ),
     max_size=12,
     unique_by=lambda f: f.filename,

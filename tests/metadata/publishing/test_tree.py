@@ -76,3 +76,77 @@ def test_a_busy_collection_is_skipped_not_waited_for(base_catalogue, full_collec
         assert "busy: another publish is running; the next run picks the changes up" in caplog.text
         assert not (mirror_root / "pub" / "full" / REPOMD).exists()
     assert collection_publish(collection=full_collection).number == 1
+
+
+def _dot_names(root) -> list[str]:
+    """Every name under the tree that is a temporary (all of the publisher's start with a dot)."""
+    import os
+
+    found = []
+    for folder, dirs, files in os.walk(root):
+        found.extend(f"{folder}/{name}" for name in dirs + files if name.startswith("."))
+    return found
+
+
+def test_a_reader_of_pub_never_sees_a_temporary_file(base_catalogue, full_collection, mirror_root, monkeypatch):
+    """A copy loop (os.walk + read, as rsync does) runs while the tree is published again and again, through
+    every path that writes a temporary: repodata, a re-link of a replaced blob, a copy when a link fails.
+    Besides the loop, every rename and link the publisher makes first looks at the tree: the moment a
+    temporary would be there, it is seen."""
+    import errno
+    import os
+    import threading
+
+    from sync.blobstore import blob_path
+
+    pub = mirror_root / "pub"
+    seen: list[str] = []
+    real_replace, real_link = os.replace, os.link
+    refuse_links = {"on": False}
+
+    def replace(src, dst, *args, **kwargs):
+        seen.extend(_dot_names(pub))
+        return real_replace(src, dst, *args, **kwargs)
+
+    def link(src, dst, *args, **kwargs):
+        seen.extend(_dot_names(pub))
+        if refuse_links["on"] and str(dst).startswith(str(pub)) and "/packages/" in str(dst):
+            raise OSError(errno.EXDEV, "cross-device link")
+        return real_link(src, dst, *args, **kwargs)
+
+    stop = threading.Event()
+
+    def copy_loop() -> None:
+        while not stop.is_set():
+            for folder, _dirs, files in os.walk(pub):
+                for name in files:
+                    if name.startswith("."):
+                        seen.append(f"{folder}/{name}")
+                        continue
+                    try:
+                        with open(os.path.join(folder, name), "rb") as handle:
+                            handle.read()
+                    except FileNotFoundError:
+                        seen.append(f"vanished: {folder}/{name}")
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "link", link)
+    reader = threading.Thread(target=copy_loop, daemon=True)
+    reader.start()
+    try:
+        collection_publish(collection=full_collection)
+        for round_ in range(6):
+            file = base_catalogue.add(SamplePackage("greeter", f"0.{4 + round_}.0"))
+            if round_ == 2:  # a blob replaced by a new inode (as verify --repair does): the tree re-links it
+                blob = blob_path(file.sha256)
+                data = blob.read_bytes()
+                blob.unlink()
+                blob.write_bytes(data)
+                base_catalogue.touch("greeter")
+            refuse_links["on"] = round_ == 4  # links refused: the tree copies
+            assert collection_publish(collection=full_collection) is not None
+    finally:
+        stop.set()
+        reader.join(timeout=30)
+    assert seen == []
+    assert not list((mirror_root / "publish-work" / "full" / "tmp").iterdir())
