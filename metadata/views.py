@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.static import serve as static_serve
 
 from metadata.selectors import collection_filters_described, collection_list_visible, collection_revisions
@@ -41,7 +41,7 @@ def _wants_json(request: HttpRequest) -> bool:
     return PEP691_JSON in accept
 
 
-@require_GET
+@require_safe
 def published_file(request: HttpRequest, path: str) -> HttpResponse:
     """Serve MIRROR_ROOT/pub for `make run` and tests; production lets nginx serve the same static files."""
     if not settings.SERVE_PUBLISHED:
@@ -52,7 +52,8 @@ def published_file(request: HttpRequest, path: str) -> HttpResponse:
         path = f"{path}index.json" if json_wanted else f"{path}index.html"
     try:
         response = static_serve(request, path, document_root=pub_root)
-    except SuspiciousFileOperation:
+    except (SuspiciousFileOperation, Http404):
+        # Django's static view names the full path of the file in its 404: raise one that does not.
         raise Http404("no such file") from None
     if path.endswith("/index.json") and "/simple/" in f"/{path}":
         response["Content-Type"] = PEP691_JSON

@@ -25,13 +25,15 @@ VAR_DIR = Path(ENV.get("VAR_DIR", BASE_DIR / "var"))
 
 PRODUCTION = env_bool(ENV, "PRODUCTION", False)
 DEBUG = env_bool(ENV, "DEBUG", not PRODUCTION)
+# With DEBUG on, show Django's debug 404/500 pages (tracebacks, settings, paths) instead of the site's own.
+DEBUG_TECHNICAL_ERRORS = env_bool(ENV, "DEBUG_TECHNICAL_ERRORS", False)
 SECRET_KEY = ENV.get("SECRET_KEY", DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list(ENV, "ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 check_production(production=PRODUCTION, secret_key=SECRET_KEY, debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env_list(ENV, "CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "mirrormanager.apps.AdminConfig",  # django.contrib.admin with the project's admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The site's own 404/500 pages with DEBUG on too (Django's debug pages show paths of the machine).
+    "core.middleware.SiteErrorPagesMiddleware",
     # Last, as django-axes asks: it turns a lock-out into its answer (429).
     "axes.middleware.AxesMiddleware",
 ]
@@ -272,7 +276,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own console handler would print each of its records a second time beside the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A 4xx is in the web server's access log already (gunicorn, nginx): log each once, errors here.
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # EMAIL_URL (smtp://, smtp+tls://, smtp+ssl://, console://, locmem://, file:///…); EMAIL_BACKEND still overrides.

@@ -1,0 +1,48 @@
+"""The site's own error pages in development too (DEBUG on), unless DEBUG_TECHNICAL_ERRORS asks for Django's.
+
+Django's debug 404 and 500 pages list settings, tracebacks and file-system paths. `make run` runs with DEBUG on,
+so without this a visitor of a development server would see MIRROR_ROOT in a 404 under /pub/. The traceback of
+a 500 still goes to the log (the console), once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.log import log_response
+
+from core import views
+
+
+class SiteErrorPagesMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    @staticmethod
+    def _active() -> bool:
+        return settings.DEBUG and not settings.DEBUG_TECHNICAL_ERRORS
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # No route matched: Django answered with its debug 404 (the URL patterns); answer with the site's page.
+        if self._active() and response.status_code == 404 and getattr(request, "resolver_match", None) is None:
+            return views.page_not_found(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not self._active():
+            return None
+        if isinstance(exception, Http404):
+            return views.page_not_found(request, exception)
+        # These already get the site's 403 page or a plain 400 in DEBUG.
+        if isinstance(exception, PermissionDenied | SuspiciousOperation | BadRequest | MultiPartParserError):
+            return None
+        response = views.server_error(request)
+        log_response(
+            "%s: %s", response.reason_phrase, request.path, response=response, request=request, exception=exception
+        )
+        return response
