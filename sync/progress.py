@@ -10,18 +10,13 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
+from core.text import human_bytes
+
 if TYPE_CHECKING:
     from sync.models import StoreRun
 
 logger = logging.getLogger("sync.progress")
-
-
-def human_bytes(count: float) -> str:
-    """1.2 GB, 340 MB, 12 kB: decimal units, like the summary's MB/s."""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(count) >= size:
-            return f"{count / size:.1f} {unit}"
-    return f"{int(count)} B"
+__all__ = ["Progress", "human_bytes", "progress_for", "run_summary", "runs_failures_describe"]
 
 
 def _clock(seconds: float) -> str:
