@@ -274,8 +274,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
+    "handlers": {
+        # manage.py sets CONSOLE_LOG_LEVEL=WARNING for one-off commands (their summaries are on stdout).
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "level": ENV.get("CONSOLE_LOG_LEVEL", "NOTSET"),
+        },
+        **(
+            {"file": {"class": "logging.FileHandler", "formatter": "plain", "filename": ENV["LOG_FILE"]}}
+            if ENV.get("LOG_FILE")
+            else {}
+        ),
+    },
+    "root": {
+        "handlers": ["console", *(["file"] if ENV.get("LOG_FILE") else [])],
+        "level": ENV.get("LOG_LEVEL", "INFO"),
+    },
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # Django's own console handler would print each of its records a second time beside the root's.
