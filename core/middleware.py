@@ -2,7 +2,7 @@
 
 Django's debug 404 and 500 pages list settings, tracebacks and file-system paths. `make run` runs with DEBUG on,
 so without this a visitor of a development server would see MIRROR_ROOT in a 404 under /pub/. The traceback of
-a 500 still goes to the log (the console), once.
+a 500 still goes to the log (the console), once: Django logs it, and only its page is replaced.
 """
 
 from __future__ import annotations
@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
-from django.http.multipartparser import MultiPartParserError
-from django.utils.log import log_response
 
 from core import views
 
@@ -34,15 +31,6 @@ class SiteErrorPagesMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not self._active():
-            return None
-        if isinstance(exception, Http404):
+        if self._active() and isinstance(exception, Http404):
             return views.page_not_found(request, exception)
-        # These already get the site's 403 page or a plain 400 in DEBUG.
-        if isinstance(exception, PermissionDenied | SuspiciousOperation | BadRequest | MultiPartParserError):
-            return None
-        response = views.server_error(request)
-        log_response(
-            "%s: %s", response.reason_phrase, request.path, response=response, request=request, exception=exception
-        )
-        return response
+        return None  # a 500 (or a 400 in DEBUG) is core.debug.SiteExceptionReporter's

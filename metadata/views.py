@@ -11,12 +11,18 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.static import serve as static_serve
 
-from metadata.selectors import collection_filters_described, collection_list_visible, collection_revisions
+from metadata.selectors import (
+    collection_copy_describe,
+    collection_filters_described,
+    collection_list_visible,
+    collection_list_with_latest,
+    collection_revisions,
+)
 from sync.engine.index import PEP691_JSON
 
 
 def collection_list(request: HttpRequest) -> HttpResponse:
-    collections = collection_list_visible(staff=request.user.is_staff)
+    collections = collection_list_with_latest(staff=request.user.is_staff)
     return render(request, "metadata/collection_list.html", {"collections": collections})
 
 
@@ -31,6 +37,9 @@ def collection_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "latest": revisions[0] if revisions else None,
         "filters": collection_filters_described(collection=collection),
         "tree_url": f"/pub/{collection.slug}/",
+        "copy": collection_copy_describe(
+            collection=collection, request_base_url=request.build_absolute_uri("/"), request_host=request.get_host()
+        ),
     }
     return render(request, "metadata/collection_detail.html", context)
 

@@ -12,6 +12,7 @@ from mirrormanager.config import (
     env_float,
     env_int,
     env_list,
+    env_rsync_url,
     env_url,
     environ,
     parse_broker_url,
@@ -27,6 +28,7 @@ PRODUCTION = env_bool(ENV, "PRODUCTION", False)
 DEBUG = env_bool(ENV, "DEBUG", not PRODUCTION)
 # With DEBUG on, show Django's debug 404/500 pages (tracebacks, settings, paths) instead of the site's own.
 DEBUG_TECHNICAL_ERRORS = env_bool(ENV, "DEBUG_TECHNICAL_ERRORS", False)
+DEFAULT_EXCEPTION_REPORTER = "core.debug.SiteExceptionReporter"
 SECRET_KEY = ENV.get("SECRET_KEY", DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list(ENV, "ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 check_production(production=PRODUCTION, secret_key=SECRET_KEY, debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
@@ -163,6 +165,9 @@ MIRRORLIST_REFRESH_SECONDS = env_float(ENV, "MIRRORLIST_REFRESH_SECONDS", 1.0, m
 MIRRORLIST_POLL = env_bool(ENV, "MIRRORLIST_POLL", True)
 # The origin's public base URL (the origin entry is <base>pub/<collection>/); unset: from each request.
 ORIGIN_BASE_URL = env_url(ENV, "ORIGIN_BASE_URL")
+# The rsync module mirrors copy from (docs/publishing.md), shown on each collection's page with the copy
+# commands; unset: rsync://<the host the page was asked from>/pub/.
+ORIGIN_RSYNC_BASE = env_rsync_url(ENV, "ORIGIN_RSYNC_BASE")
 # Snapshots travel through Redis too when set (default: Q_BROKER_URL when it is Redis); the database always.
 MIRRORLIST_REDIS_URL = ENV.get("MIRRORLIST_REDIS_URL") or None
 # max-age of public answers (they depend on the client address: private caches only).

@@ -122,3 +122,9 @@ def test_django_debug_pages_only_when_asked_for(client, settings, mirror_root):
     settings.DEBUG = True
     settings.DEBUG_TECHNICAL_ERRORS = True
     assert "Using the URLconf" in client.get("/no/such/page/").content.decode()
+
+
+def test_a_bad_host_header_in_debug_gets_no_debug_page(debug, mirror_root):
+    answer = Client(raise_request_exception=False).get("/", HTTP_HOST="elsewhere.example")
+    assert answer.status_code == 400
+    assert_no_path(answer.content.decode(), mirror_root)
