@@ -177,13 +177,19 @@ def run_summary(run: StoreRun, *, said: list[str] | tuple[str, ...] = ()) -> lis
     if run.message and not any(line.endswith(run.message) for line in said):
         lines.append(f"  {run.message}")
     failures = run.failures or []
-    if failures:
+    # Failures the progress already showed as "failed <file>: <reason>" are counted, not listed again.
+    unsaid = [
+        failure for failure in failures if f"failed {failure.get('filename')}: {failure.get('reason')}" not in said
+    ]
+    if len(unsaid) < len(failures):
+        lines.append(f"  {len(failures) - len(unsaid)} failures listed above")
+    if unsaid:
         lines.append("  failed:")
-        for failure in failures[:50]:
+        for failure in unsaid[:50]:
             name = " ".join(part for part in (failure.get("project"), failure.get("filename")) if part)
             lines.append(f"    {name}: {failure.get('reason')}")
-        if len(failures) > 50:
-            lines.append(f"    ... and {len(failures) - 50} more (see the run in the admin)")
+        if len(unsaid) > 50:
+            lines.append(f"    ... and {len(unsaid) - 50} more (see the run in the admin)")
     return lines
 
 
