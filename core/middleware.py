@@ -34,3 +34,26 @@ class SiteErrorPagesMiddleware:
         if self._active() and isinstance(exception, Http404):
             return views.page_not_found(request, exception)
         return None  # a 500 (or a 400 in DEBUG) is core.debug.SiteExceptionReporter's
+
+
+class HeadWithoutBodyMiddleware:
+    """HEAD gets GET's status and headers (Content-Length included) and no body, as RFC 9110 asks.
+
+    Django's WSGI handler sends the body of a HEAD response (only runserver and the test client drop it);
+    gunicorn then warns on every HEAD that a load balancer or a monitor sends. First in MIDDLEWARE, so last here.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method != "HEAD":
+            return response
+        if response.streaming:
+            response.streaming_content = iter(())  # a file stays open until the server closes the response
+        else:
+            if not response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+            response.content = b""
+        return response

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.HeadWithoutBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -302,6 +303,8 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         # A 4xx is in the web server's access log already (gunicorn, nginx): log each once, errors here.
         "django.request": {"level": "ERROR"},
+        # The queue's own lines (cluster start, each task); the devserver lowers them to WARNING.
+        "django-q": {"level": ENV.get("Q_LOG_LEVEL", "INFO")},
     },
 }
 

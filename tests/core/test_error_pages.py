@@ -48,7 +48,20 @@ def test_head_answers_like_get_on_healthz_and_pub(client, published):
         body = b"".join(head.streaming_content) if head.streaming else head.content
         assert body == b"", path
     assert client.head("/pub/full/simple/missing/").status_code == 404
+    assert client.head("/healthz")["Content-Length"] == str(len(client.get("/healthz").content))
     assert client.post("/healthz").status_code == 405
+
+
+def test_head_has_no_body_even_through_plain_wsgi(published):
+    """Django's WSGI handler would send the body (the test client hides it): gunicorn warned on every HEAD."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.client import RequestFactory
+
+    environ = RequestFactory().head("/healthz", HTTP_HOST="localhost").environ
+    statuses = []
+    body = b"".join(WSGIHandler()(environ, lambda status, headers: statuses.append((status, dict(headers)))))
+    assert body == b"" and statuses[0][0].startswith(("200", "503"))
+    assert int(statuses[0][1]["Content-Length"]) > 0
 
 
 @pytest.mark.parametrize(
@@ -128,3 +141,12 @@ def test_a_bad_host_header_in_debug_gets_no_debug_page(debug, mirror_root):
     answer = Client(raise_request_exception=False).get("/", HTTP_HOST="elsewhere.example")
     assert answer.status_code == 400
     assert_no_path(answer.content.decode(), mirror_root)
+
+
+def test_a_404_is_left_to_the_access_log(client, caplog):
+    """The web server's access log has every 404; Django logging it as well made two lines of one fact."""
+    import logging
+
+    assert client.get("/no/such/page/").status_code == 404
+    assert not [record for record in caplog.records if record.name == "django.request"]
+    assert logging.getLogger("django").handlers == []  # Django's own console handler would print it again
