@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STOP_GRACE_SECONDS = 15
 READY_WAIT_SECONDS = 20
+# `shell -c` without its "N objects imported automatically" line (Django 5.2 imports the models by default).
+QUIET_SHELL = ["shell", "--no-imports", "--verbosity", "0", "-c"]
 
 
 def _wait_for_port(host: str, port: int, timeout: float = READY_WAIT_SECONDS) -> bool:
@@ -85,11 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             python,
             "manage.py",
-            "shell",
-            "--no-imports",
-            "--verbosity",
-            "0",
-            "-c",
+            *QUIET_SHELL,
             "from django_q.tasks import async_task; async_task('core.tasks.heartbeat')",
         ],
         cwd=ROOT,
