@@ -19,7 +19,7 @@ import pytest
 
 from mirrormanager.devserver import stop_child
 from mirrors.models import MirrorlistSnapshot
-from tests.core.test_queue import _database_url_of_test_database
+from tests.mirrormanager.test_schedules import _database_url_of_test_database
 from tests.factories import CollectionFactory, HostFactory, HostURLFactory, RevisionFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
