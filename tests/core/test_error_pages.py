@@ -95,7 +95,7 @@ def test_500_is_the_sites_page_and_the_traceback_goes_to_the_log_once(debug, mir
     def broken(request):
         raise OSError(f"cannot read {mirror_root}/pub/full/repodata/repomd.json")
 
-    monkeypatch.setattr("metadata.views.collection_list_visible", broken)
+    monkeypatch.setattr("metadata.views.collection_list_with_latest", broken)
     answer = Client(raise_request_exception=False).get("/collections/")
     page = answer.content.decode()
     assert answer.status_code == 500 and "Something went wrong" in page

@@ -61,7 +61,7 @@ def test_copy_commands_default_to_the_host_the_page_was_asked_from(client, base_
 def test_collection_list_shows_size_files_and_just_now(client, base_catalogue):
     revision = collection_publish(collection=Collection.objects.get(slug="full"))
     row = client.get("/collections/").content.decode().split('href="/collections/full/"')[1].split("</tr>")[0]
-    assert f"<td>{revision.files}</td>" in row and human_bytes(revision.bytes) in row
+    assert f'<td data-label="Files">{revision.files}</td>' in row and human_bytes(revision.bytes) in row
     assert ">just now</time>" in row and "0 minutes" not in row
 
 
