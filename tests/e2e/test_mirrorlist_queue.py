@@ -19,8 +19,8 @@ import pytest
 
 from mirrormanager.devserver import stop_child
 from mirrors.models import MirrorlistSnapshot
-from tests.mirrormanager.test_schedules import _database_url_of_test_database
 from tests.factories import CollectionFactory, HostFactory, HostURLFactory, RevisionFactory
+from tests.mirrormanager.test_schedules import _database_url_of_test_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
