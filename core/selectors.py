@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from core.models import WorkerHeartbeat
+from core.text import paths_redacted
 
 
 @dataclass
@@ -36,7 +37,7 @@ def _check_database(report: HealthReport) -> bool:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:
-        report.add("database", False, reason=f"unreachable: {type(exc).__name__}: {exc}".strip())
+        report.add("database", False, reason=paths_redacted(f"unreachable: {type(exc).__name__}: {exc}".strip()))
         return False
     report.add("database", True, vendor=connection.vendor)
     return True
@@ -50,7 +51,7 @@ def _check_queue(report: HealthReport, database_ok: bool) -> None:
     try:
         beat = WorkerHeartbeat.objects.filter(cluster=settings.Q_CLUSTER["name"]).first()
     except Exception as exc:
-        report.add("queue", False, broker=broker, reason=f"heartbeat unreadable: {exc}")
+        report.add("queue", False, broker=broker, reason=paths_redacted(f"heartbeat unreadable: {exc}"))
         return
     if beat is None:
         report.add("queue", False, broker=broker, reason="no heartbeat yet: is a qcluster worker running?")
@@ -65,9 +66,10 @@ def _check_queue(report: HealthReport, database_ok: bool) -> None:
 
 
 def _check_mirror_root(report: HealthReport) -> None:
+    # /healthz is public: it names the setting, never the path of the machine (the check's name says which).
     root = Path(settings.MIRROR_ROOT)
     if not root.is_dir():
-        report.add("mirror_root", False, path=str(root), reason="does not exist")
+        report.add("mirror_root", False, reason="does not exist")
         return
     try:
         # A real write, since permission bits alone miss read-only mounts and full disks.
@@ -75,10 +77,10 @@ def _check_mirror_root(report: HealthReport) -> None:
             handle.write(b"ok")
             handle.flush()
     except OSError as exc:
-        report.add("mirror_root", False, path=str(root), reason=f"not writable: {exc.strerror or exc}")
+        report.add("mirror_root", False, reason=f"not writable: {exc.strerror or 'error'}")
         return
     usage = os.statvfs(root)
-    report.add("mirror_root", True, path=str(root), free_bytes=usage.f_bavail * usage.f_frsize)
+    report.add("mirror_root", True, free_bytes=usage.f_bavail * usage.f_frsize)
 
 
 # Checks that higher apps add (core imports none of them): each adds its line to the report and never raises.

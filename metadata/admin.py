@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django_q.tasks import async_task
 
 from metadata.forms import CollectionForm
 from metadata.models import FILTER_FIELDS, Collection, Revision
@@ -35,13 +38,34 @@ class CollectionAdmin(admin.ModelAdmin):
             "Filters (empty = no restriction)",
             {
                 "fields": FILTER_FIELDS,
-                "description": 'JSON lists, e.g. ["django*", "requests"]. Changing filters makes the next'
-                " publish of this collection a full one.",
+                "description": "Lists take one entry a line, or entries separated by commas. Changing filters"
+                " makes the next publish of this collection a full one.",
             },
         ),
         ("Publication", {"fields": ("revision", "published_serial", "published_at", "created_at")}),
     )
     inlines = [RevisionInline]
+    actions = ["publish_now", "publish_full_now"]
+
+    def _publish(self, request: HttpRequest, queryset: QuerySet[Collection], *, full: bool) -> None:
+        slugs = sorted(queryset.values_list("slug", flat=True))
+        for slug in slugs:
+            async_task("metadata.tasks.publish_task", slug, full, task_name=f"publish now: {slug}"[:100])
+        kind = "full publish" if full else "publish"
+        self.message_user(
+            request,
+            f"{kind.capitalize()} of {', '.join(slugs)} queued: a queue worker runs it; the new revision (if"
+            " anything changed) appears under Revisions.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Publish now (queued for the worker)")
+    def publish_now(self, request: HttpRequest, queryset: QuerySet[Collection]) -> None:
+        self._publish(request, queryset, full=False)
+
+    @admin.action(description="Publish in full now (every page checked; queued)")
+    def publish_full_now(self, request: HttpRequest, queryset: QuerySet[Collection]) -> None:
+        self._publish(request, queryset, full=True)
 
 
 @admin.register(Revision)

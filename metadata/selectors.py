@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Max, Min, QuerySet
 from packaging.utils import canonicalize_name
 
+from core.text import human_bytes
 from metadata.models import Collection, Revision
 from metadata.publishing.jsonapi import ProjectApi, project_api
 from metadata.publishing.render import iso_time
@@ -101,6 +103,19 @@ def collection_list_visible(*, staff: bool) -> QuerySet[Collection]:
     return collections if staff else collections.filter(public=True)
 
 
+def collection_list_with_latest(*, staff: bool) -> list[Collection]:
+    """The visible collections, each with `latest`: its current revision (None before the first publish)."""
+    collections = list(collection_list_visible(staff=staff).order_by("slug"))
+    numbers = {(collection.pk, collection.revision) for collection in collections if collection.revision}
+    latest = {
+        (revision.collection_id, revision.number): revision
+        for revision in Revision.objects.filter(collection__in=collections, number__in={n for _, n in numbers})
+    }
+    for collection in collections:
+        collection.latest = latest.get((collection.pk, collection.revision))
+    return collections
+
+
 def collection_revisions(*, collection: Collection, limit: int = 50) -> list[Revision]:
     """The latest revisions of a collection, newest first."""
     return list(collection.revisions.order_by("-number")[:limit])
@@ -129,7 +144,7 @@ def collection_filters_described(*, collection: Collection) -> list[tuple[str, s
     if spec.latest_versions:
         described.append(("Versions", f"the latest {spec.latest_versions} of each project"))
     if spec.max_file_size:
-        described.append(("Largest file", f"{spec.max_file_size} bytes"))
+        described.append(("Largest file", human_bytes(spec.max_file_size)))
     return described
 
 
@@ -146,3 +161,32 @@ def collection_project_api(*, slug: str, project: str) -> ProjectApi | None:
         return {(row["sha256"], row["filename"]): iso_time(row["first"]) for row in rows if row["first"]}
 
     return project_api(CollectionTree(slug).state_path, canonicalize_name(project), stand_ins)
+
+
+@dataclass(frozen=True)
+class CollectionCopy:
+    """Where a mirror copies a collection from, and the commands that do it, for the collection's page."""
+
+    rsync_url: str
+    https_url: str
+    index_url: str
+    mm_mirror_sync: str
+    rsync_command: str
+    sha256_command: str
+
+
+def collection_copy_describe(*, collection: Collection, request_base_url: str, request_host: str) -> CollectionCopy:
+    """The copy instructions of a collection: ORIGIN_RSYNC_BASE and ORIGIN_BASE_URL, else the request's host."""
+    rsync_base = settings.ORIGIN_RSYNC_BASE or f"rsync://{request_host}/pub/"
+    https_base = f"{settings.ORIGIN_BASE_URL or request_base_url}pub/"
+    slug = collection.slug
+    rsync_url = f"{rsync_base}{slug}/"
+    dest = f"/srv/mirror/{slug}"
+    return CollectionCopy(
+        rsync_url=rsync_url,
+        https_url=f"{https_base}{slug}/",
+        index_url=f"{https_base}{slug}/simple/",
+        mm_mirror_sync=f"mm-mirror sync {rsync_url} {dest} --delete",
+        rsync_command=f"rsync -aH --delete-delay --delay-updates {rsync_url} {dest}/",
+        sha256_command=f"sha256sum {dest}/repodata/repomd.json",
+    )

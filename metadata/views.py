@@ -8,15 +8,21 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.static import serve as static_serve
 
 from metadata.negotiation import JSON_TYPE, simple_format
-from metadata.selectors import collection_filters_described, collection_list_visible, collection_revisions
+from metadata.selectors import (
+    collection_copy_describe,
+    collection_filters_described,
+    collection_list_visible,
+    collection_list_with_latest,
+    collection_revisions,
+)
 
 
 def collection_list(request: HttpRequest) -> HttpResponse:
-    collections = collection_list_visible(staff=request.user.is_staff)
+    collections = collection_list_with_latest(staff=request.user.is_staff)
     return render(request, "metadata/collection_list.html", {"collections": collections})
 
 
@@ -31,6 +37,9 @@ def collection_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "latest": revisions[0] if revisions else None,
         "filters": collection_filters_described(collection=collection),
         "tree_url": f"/pub/{collection.slug}/",
+        "copy": collection_copy_describe(
+            collection=collection, request_base_url=request.build_absolute_uri("/"), request_host=request.get_host()
+        ),
     }
     return render(request, "metadata/collection_detail.html", context)
 
@@ -48,7 +57,7 @@ def _folder_redirect(request: HttpRequest, pub_root: Path, path: str) -> HttpRes
     return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
 
 
-@require_GET
+@require_safe
 def published_file(request: HttpRequest, path: str) -> HttpResponse:
     """Serve MIRROR_ROOT/pub for `make run` and tests; production lets nginx serve the same static files."""
     if not settings.SERVE_PUBLISHED:
@@ -62,7 +71,8 @@ def published_file(request: HttpRequest, path: str) -> HttpResponse:
         path = f"{path}index.json" if json_wanted else f"{path}index.html"
     try:
         response = static_serve(request, path, document_root=pub_root)
-    except SuspiciousFileOperation:
+    except (SuspiciousFileOperation, Http404):
+        # Django's static view names the full path of the file in its 404: raise one that does not.
         raise Http404("no such file") from None
     if path.endswith("/index.json") and "/simple/" in f"/{path}":
         response["Content-Type"] = JSON_TYPE

@@ -93,6 +93,17 @@ def env_url(env: Mapping[str, str], name: str) -> str | None:
     return raw if raw.endswith("/") else raw + "/"
 
 
+def env_rsync_url(env: Mapping[str, str], name: str) -> str | None:
+    """Read an optional rsync:// base URL (a module, e.g. rsync://origin.example/pub/); with a trailing slash."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme != "rsync" or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be an rsync:// module URL such as rsync://origin.example/pub/")
+    return raw if raw.endswith("/") else raw + "/"
+
+
 def parse_database_url(url: str | None, *, default_sqlite_path: Path) -> dict[str, Any]:
     """Turn DATABASE_URL into a Django DATABASES entry, with a clear error for anything unusable."""
     if not url:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_GRACE_SECONDS = 15
+READY_WAIT_SECONDS = 20
+# `shell -c` without its "N objects imported automatically" line (Django 5.2 imports the models by default).
+QUIET_SHELL = ["shell", "--no-imports", "--verbosity", "0", "-c"]
+
+
+def _wait_for_port(host: str, port: int, timeout: float = READY_WAIT_SECONDS) -> bool:
+    """True once something accepts connections on host:port (the web app), False after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 def _start(name: str, argv: list[str]) -> subprocess.Popen:
@@ -53,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     base = f"http://{args.host}:{args.port}"
     os.environ.setdefault("PROBE_ALLOW_PRIVATE", "1")  # the demo mirrors are on 127.0.0.1
+    # The queue's INFO lines (cluster start, every task) would bury the banner: Q_LOG_LEVEL=INFO shows them.
+    os.environ.setdefault("Q_LOG_LEVEL", "WARNING")
     web = _start(
         "web",
         [
@@ -69,16 +87,18 @@ def main(argv: list[str] | None = None) -> int:
         [
             python,
             "manage.py",
-            "shell",
-            "-c",
+            *QUIET_SHELL,
             "from django_q.tasks import async_task; async_task('core.tasks.heartbeat')",
         ],
         cwd=ROOT,
         check=False,
         timeout=60,
     )
+    # Last, once the web app answers: the children's start-up lines come before it, not in the middle.
+    ready = _wait_for_port(args.host, args.port)
     print(
-        f"\nmirrormanager is running:\n"
+        ("" if ready else f"\nthe web app did not answer within {READY_WAIT_SECONDS}s: see its lines above\n")
+        + f"\nmirrormanager is running:\n"
         f"  site           {base}/\n"
         f"  admin          {base}/admin/\n"
         f"  health         {base}/healthz\n"

@@ -12,6 +12,7 @@ from mirrormanager.config import (
     env_float,
     env_int,
     env_list,
+    env_rsync_url,
     env_url,
     environ,
     parse_broker_url,
@@ -25,13 +26,16 @@ VAR_DIR = Path(ENV.get("VAR_DIR", BASE_DIR / "var"))
 
 PRODUCTION = env_bool(ENV, "PRODUCTION", False)
 DEBUG = env_bool(ENV, "DEBUG", not PRODUCTION)
+# With DEBUG on, show Django's debug 404/500 pages (tracebacks, settings, paths) instead of the site's own.
+DEBUG_TECHNICAL_ERRORS = env_bool(ENV, "DEBUG_TECHNICAL_ERRORS", False)
+DEFAULT_EXCEPTION_REPORTER = "core.debug.SiteExceptionReporter"
 SECRET_KEY = ENV.get("SECRET_KEY", DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list(ENV, "ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 check_production(production=PRODUCTION, secret_key=SECRET_KEY, debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env_list(ENV, "CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "mirrormanager.apps.AdminConfig",  # django.contrib.admin with the project's admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.HeadWithoutBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -62,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The site's own 404/500 pages with DEBUG on too (Django's debug pages show paths of the machine).
+    "core.middleware.SiteErrorPagesMiddleware",
     # Last, as django-axes asks: it turns a lock-out into its answer (429).
     "axes.middleware.AxesMiddleware",
 ]
@@ -159,6 +166,9 @@ MIRRORLIST_REFRESH_SECONDS = env_float(ENV, "MIRRORLIST_REFRESH_SECONDS", 1.0, m
 MIRRORLIST_POLL = env_bool(ENV, "MIRRORLIST_POLL", True)
 # The origin's public base URL (the origin entry is <base>pub/<collection>/); unset: from each request.
 ORIGIN_BASE_URL = env_url(ENV, "ORIGIN_BASE_URL")
+# The rsync module mirrors copy from (docs/publishing.md), shown on each collection's page with the copy
+# commands; unset: rsync://<the host the page was asked from>/pub/.
+ORIGIN_RSYNC_BASE = env_rsync_url(ENV, "ORIGIN_RSYNC_BASE")
 # Snapshots travel through Redis too when set (default: Q_BROKER_URL when it is Redis); the database always.
 MIRRORLIST_REDIS_URL = ENV.get("MIRRORLIST_REDIS_URL") or None
 # max-age of public answers (they depend on the client address: private caches only).
@@ -278,9 +288,32 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": ENV.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "handlers": {
+        # manage.py sets CONSOLE_LOG_LEVEL=WARNING for one-off commands (their summaries are on stdout).
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "level": ENV.get("CONSOLE_LOG_LEVEL", "NOTSET"),
+        },
+        **(
+            {"file": {"class": "logging.FileHandler", "formatter": "plain", "filename": ENV["LOG_FILE"]}}
+            if ENV.get("LOG_FILE")
+            else {}
+        ),
+    },
+    "root": {
+        "handlers": ["console", *(["file"] if ENV.get("LOG_FILE") else [])],
+        "level": ENV.get("LOG_LEVEL", "INFO"),
+    },
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own console handler would print each of its records a second time beside the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A 4xx is in the web server's access log already (gunicorn, nginx): log each once, errors here.
+        "django.request": {"level": "ERROR"},
+        # The queue's own lines (cluster start, each task); the devserver lowers them to WARNING.
+        "django-q": {"level": ENV.get("Q_LOG_LEVEL", "INFO")},
+    },
 }
 
 # EMAIL_URL (smtp://, smtp+tls://, smtp+ssl://, console://, locmem://, file:///…); EMAIL_BACKEND still overrides.

@@ -9,6 +9,10 @@ from core import views as core_views
 from metadata import api as metadata_api
 from metadata import views as metadata_views
 
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django_q.tasks import async_task
 
 from sync.models import File, Project, StoreRun, Upstream
 from sync.selectors import run_deadline_passed, run_overdue_describe
@@ -15,11 +17,33 @@ class UpstreamAdmin(admin.ModelAdmin):
     list_filter = ("enabled",)
     search_fields = ("name", "url")
     readonly_fields = ("last_serial", "root_etag", "root_last_modified", "root_sha256", "last_synced_at", "created_at")
+    actions = ["sync_now"]
+
+    @admin.action(description="Sync now (queued for the worker)")
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[Upstream]) -> None:
+        names = sorted(queryset.values_list("name", flat=True))
+        task_id = async_task("sync.tasks.upstreams_sync_task", names, task_name=f"sync now: {', '.join(names)}"[:100])
+        self.message_user(
+            request,
+            f"Sync of {', '.join(names)} queued (task {task_id}): a queue worker runs it; its result is under"
+            " Sync runs, and a sync that changed something queues a publish.",
+            messages.SUCCESS,
+        )
 
 
-class FileInline(admin.TabularInline):
+class YankedMark:
+    """Only yanked files are marked: a red cross beside every other file read as an error."""
+
+    @admin.display(description="yanked", ordering="yanked")
+    def yanked_mark(self, file: File) -> str:
+        if not file.yanked:
+            return ""
+        return f"yanked: {file.yanked_reason}" if file.yanked_reason else "yanked"
+
+
+class FileInline(YankedMark, admin.TabularInline):
     model = File
-    fields = ("filename", "version", "package_type", "state", "size", "yanked", "sha256")
+    fields = ("filename", "version", "package_type", "state", "size", "yanked_mark", "sha256")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -42,8 +66,8 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(File)
-class FileAdmin(admin.ModelAdmin):
-    list_display = ("filename", "project", "state", "size", "yanked", "attempts", "stored_at", "verified_at")
+class FileAdmin(YankedMark, admin.ModelAdmin):
+    list_display = ("filename", "project", "state", "size", "yanked_mark", "attempts", "stored_at", "verified_at")
     list_filter = ("state", "package_type", "yanked")
     search_fields = ("filename", "sha256")
     list_select_related = ("project",)
@@ -74,7 +98,12 @@ class StoreRunAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "outcome", "upstream")
     date_hierarchy = "started_at"
-    readonly_fields = [field.name for field in StoreRun._meta.fields] + ["past_deadline", "duration", "failure_list"]
+    # "failures" is shown once, as failure_list (one line each), not also as raw JSON.
+    readonly_fields = [field.name for field in StoreRun._meta.fields if field.name != "failures"] + [
+        "past_deadline",
+        "duration",
+        "failure_list",
+    ]
     exclude = ("failures",)
 
     @admin.display(description="deadline")

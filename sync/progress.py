@@ -10,18 +10,13 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
+from core.text import human_bytes
+
 if TYPE_CHECKING:
     from sync.models import StoreRun
 
 logger = logging.getLogger("sync.progress")
-
-
-def human_bytes(count: float) -> str:
-    """1.2 GB, 340 MB, 12 kB: decimal units, like the summary's MB/s."""
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(count) >= size:
-            return f"{count / size:.1f} {unit}"
-    return f"{int(count)} B"
+__all__ = ["Progress", "human_bytes", "progress_for", "run_summary", "runs_failures_describe"]
 
 
 def _clock(seconds: float) -> str:
@@ -44,6 +39,8 @@ class Progress:
         self.bytes = 0
         self.started = time.monotonic()
         self._last_render = 0.0
+        # The lines log() has shown, so that a closing summary does not say them again.
+        self.said: list[str] = []
 
     def start(self, phase: str, *, total_files: int = 0, total_bytes: int = 0, unit: str = "files") -> None:
         """Begin a phase (e.g. "index", "download") with its totals (0 = unknown)."""
@@ -77,6 +74,7 @@ class Progress:
 
     def log(self, message: str) -> None:
         """A line that is not a counter: a failure, a refused file."""
+        self.said.append(message)
         logger.info(message)
 
     def render(self, elapsed: float) -> None:
@@ -112,6 +110,7 @@ class LogProgress(Progress):
         self.stream.flush()
 
     def log(self, message: str) -> None:
+        self.said.append(message)
         self.stream.write(message + "\n")
         self.stream.flush()
 
@@ -143,6 +142,7 @@ class TerminalProgress(Progress):
         self.stream.flush()
 
     def log(self, message: str) -> None:
+        self.said.append(message)
         self.stream.write(f"\r\x1b[K{message}\n")
         self.stream.flush()
         self._last_render = 0.0
@@ -154,8 +154,11 @@ def progress_for(stream: TextIO) -> Progress:
     return TerminalProgress(stream) if isatty is not None and isatty() else LogProgress(stream)
 
 
-def run_summary(run: StoreRun) -> list[str]:
-    """The closing lines of a sync/verify/collect run, naming what failed."""
+def run_summary(run: StoreRun, *, said: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The closing lines of a sync/verify/collect run, naming what failed.
+
+    said: the lines the run's progress already showed; its message is left out when one of them ended with it.
+    """
     duration = run.duration_seconds or 0.0
     rate = run.bytes_downloaded / duration / 1e6 if duration else 0.0
     title = f"{run.kind} #{run.pk}" + (f" of {run.upstream.name}" if run.upstream_id else "")
@@ -170,31 +173,34 @@ def run_summary(run: StoreRun) -> list[str]:
             f"{run.files_downloaded} stored, {run.files_failed} failed"
         )
         lines.append(f"  {human_bytes(run.bytes_downloaded)} in {duration:.1f} s, {rate:.1f} MB/s")
-    elif run.kind == "verify":
-        lines.append(
-            f"  {run.files_checked} blobs hashed, {run.files_repaired} repaired, {run.files_failed} still damaged"
-        )
-    if run.message:
+    # verify and collect: the run's message is their one summary line.
+    if run.message and not any(line.endswith(run.message) for line in said):
         lines.append(f"  {run.message}")
     failures = run.failures or []
-    if failures:
+    # Failures the progress already showed as "failed <file>: <reason>" are counted, not listed again.
+    unsaid = [
+        failure for failure in failures if f"failed {failure.get('filename')}: {failure.get('reason')}" not in said
+    ]
+    if len(unsaid) < len(failures):
+        lines.append(f"  {len(failures) - len(unsaid)} failures listed above")
+    if unsaid:
         lines.append("  failed:")
-        for failure in failures[:50]:
+        for failure in unsaid[:50]:
             name = " ".join(part for part in (failure.get("project"), failure.get("filename")) if part)
             lines.append(f"    {name}: {failure.get('reason')}")
-        if len(failures) > 50:
-            lines.append(f"    ... and {len(failures) - 50} more (see the run in the admin)")
+        if len(unsaid) > 50:
+            lines.append(f"    ... and {len(unsaid) - 50} more (see the run in the admin)")
     return lines
 
 
 def runs_failures_describe(runs: list[StoreRun]) -> str:
-    """One line naming what did not complete in these sync runs ("" when all were ok)."""
+    """One line counting the sync runs that did not complete ("" when all were ok); their summaries say why."""
     bad = [run for run in runs if run.outcome != "ok"]
     if not bad:
         return ""
-    names = []
-    for run in bad:
-        names.extend(f"{failure.get('filename') or failure.get('project')}" for failure in (run.failures or [])[:10])
-        if run.outcome == "failed":
-            names.append(f"{run.upstream.name}: {run.message}")
-    return f"{len(bad)} of {len(runs)} syncs did not complete: {', '.join(names)}"
+    names = [
+        f"{run.upstream.name if run.upstream_id else 'sync'} {run.outcome}"
+        + (f" ({run.files_failed} files failed)" if run.files_failed else "")
+        for run in bad
+    ]
+    return f"{len(bad)} of {len(runs)} syncs did not complete: {', '.join(names)} (see the summary above)"

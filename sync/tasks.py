@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sync.blobstore import StoreBusy
+from sync.models import Upstream
 from sync.selectors import run_overdue_describe, runs_past_deadline
 from sync.services import store_collect, store_verify, sync_all
 
@@ -15,6 +16,18 @@ def sync_all_task() -> dict[str, str]:
         overdue = runs_past_deadline()
         if overdue:
             raise RuntimeError(f"nothing done: {run_overdue_describe(overdue[0])}") from error  # a failed task
+        return {"skipped": str(error)}
+    return {run.upstream.name if run.upstream else "?": run.outcome for run in runs}
+
+
+def upstreams_sync_task(names: list[str]) -> dict[str, str]:
+    """Sync these upstreams (the admin's "sync now", enabled or not); the same answer as sync_all_task."""
+    upstreams = list(Upstream.objects.filter(name__in=names).order_by("name"))
+    if not upstreams:
+        return {"skipped": "no such upstream"}
+    try:
+        runs = sync_all(upstreams=upstreams)
+    except StoreBusy as error:
         return {"skipped": str(error)}
     return {run.upstream.name if run.upstream else "?": run.outcome for run in runs}
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from core.permissions import staff_required
 from mirrors.mirrorlist import runtime
 from mirrors.mirrorlist.answer import mirrorlist_answer
 from mirrors.mirrorlist.forms import ExplainForm
 
 
-@staff_member_required
+@staff_required
 def mirrorlist_explain(request: HttpRequest) -> HttpResponse:
     """Which mirrors would a client at this address get, and why (the same answer as `explain=1`)."""
     table = runtime.holder().table()

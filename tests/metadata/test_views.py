@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.text import human_bytes
+from metadata.models import Collection
 from metadata.services import collection_publish
 from tests.metadata.conftest import make_collection
 
@@ -33,6 +35,41 @@ def test_collection_page_shows_filters_revisions_and_size(client, base_catalogue
     assert revision.repomd_sha256 in page
     assert f"<dd>{revision.files}</dd>" in page
     assert "/pub/wheels/simple/" in page
+
+
+def test_collection_page_says_how_to_copy_it_and_check_the_copy(client, base_catalogue, settings):
+    settings.ORIGIN_RSYNC_BASE = "rsync://origin.example/pub/"
+    settings.ORIGIN_BASE_URL = "https://origin.example/"
+    full = Collection.objects.get(slug="full")
+    revision = collection_publish(collection=full)
+    page = client.get("/collections/full/").content.decode()
+    assert page.count(full.description) == 1  # the description once, not again as "what it holds"
+    assert '<code data-testid="rsync-url">rsync://origin.example/pub/full/</code>' in page
+    assert "mm-mirror sync rsync://origin.example/pub/full/ /srv/mirror/full --delete" in page
+    assert "rsync -aH --delete-delay --delay-updates rsync://origin.example/pub/full/ /srv/mirror/full/" in page
+    assert 'href="https://origin.example/pub/full/simple/"' in page
+    assert "sha256sum /srv/mirror/full/repodata/repomd.json" in page and page.count(revision.repomd_sha256) >= 2
+    assert f"<dt>Size</dt><dd>{human_bytes(revision.bytes)}</dd>" in page and "KB" not in page
+    assert "Carry it at least every 6 hours" in page
+
+
+def test_copy_commands_default_to_the_host_the_page_was_asked_from(client, base_catalogue):
+    page = client.get("/collections/full/", HTTP_HOST="localhost:8000").content.decode()
+    assert "rsync://localhost:8000/pub/full/" in page and 'href="http://localhost:8000/pub/full/"' in page
+
+
+def test_collection_list_shows_size_files_and_just_now(client, base_catalogue):
+    revision = collection_publish(collection=Collection.objects.get(slug="full"))
+    row = client.get("/collections/").content.decode().split('href="/collections/full/"')[1].split("</tr>")[0]
+    assert f'<td data-label="Files">{revision.files}</td>' in row and human_bytes(revision.bytes) in row
+    assert ">just now</time>" in row and "0 minutes" not in row
+
+
+def test_one_size_format_for_pages_and_commands():
+    assert human_bytes(7126) == "7.1 kB" and human_bytes(999) == "999 B" and human_bytes(3.78e9) == "3.8 GB"
+    from sync.progress import human_bytes as progress_bytes
+
+    assert progress_bytes is human_bytes
 
 
 def test_private_collections_are_hidden(client, admin_user_account):

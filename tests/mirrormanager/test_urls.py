@@ -28,7 +28,7 @@ def test_shell_has_navigation_and_landmarks(client):
 
 
 @pytest.mark.parametrize(
-    ("path", "login_path"), [("/my/sites/", "/accounts/login/"), ("/moderation/", "/admin/login/")]
+    ("path", "login_path"), [("/my/sites/", "/accounts/login/"), ("/moderation/", "/accounts/login/")]
 )
 def test_private_pages_need_login(client, path, login_path):
     response = client.get(path)
@@ -38,7 +38,7 @@ def test_private_pages_need_login(client, path, login_path):
 
 def test_moderation_is_for_admins_only(client, operator_user, admin_user_account):
     client.force_login(operator_user)
-    assert client.get("/moderation/").status_code == 302
+    assert client.get("/moderation/").status_code == 403
     client.force_login(admin_user_account)
     assert client.get("/moderation/").status_code == 200
 

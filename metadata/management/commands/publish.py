@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from metadata.models import Collection
+from core.text import human_bytes
+from metadata.models import Collection, Revision
 from metadata.services import PublishError, collection_publish, collections_publish_all
 
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
                 revision = collection_publish(collection=target, full=full, on_busy=on_busy)
             except ValueError as error:
                 raise CommandError(str(error)) from error
-            self._report(target.slug, revision, busy)
+            self._report(target.slug, revision, busy, full=full)
             return
         try:
             revisions = collections_publish_all(full=full, on_busy=on_busy)
@@ -40,15 +41,28 @@ class Command(BaseCommand):
             raise CommandError(f"publication failed: {error}") from error
         published = {revision.collection.slug: revision for revision in revisions}
         for slug in Collection.objects.order_by("slug").values_list("slug", flat=True):
-            self._report(slug, published.get(slug), busy)
+            self._report(slug, published.get(slug), busy, full=full)
 
-    def _report(self, slug: str, revision, busy: dict[str, str]) -> None:
+    def _report(self, slug: str, revision: Revision | None, busy: dict[str, str], *, full: bool) -> None:
         if slug in busy:
             self.stdout.write(f"{slug}: {busy[slug]}")
         elif revision is None:
-            self.stdout.write(f"{slug}: nothing changed")
+            self.stdout.write(f"{slug}: {self._unchanged(slug, full=full)}")
         else:
             self.stdout.write(
                 f"{slug}: revision {revision.number}, {revision.projects} projects, {revision.files} files,"
-                f" {revision.bytes} bytes, repomd sha256 {revision.repomd_sha256}"
+                f" {human_bytes(revision.bytes)}, repomd sha256 {revision.repomd_sha256}"
             )
+
+    @staticmethod
+    def _unchanged(slug: str, *, full: bool) -> str:
+        """What a publish that made no revision looked at."""
+        current = Revision.objects.filter(collection__slug=slug).order_by("-number").first()
+        if current is None:
+            return "nothing to publish"
+        if full:
+            return (
+                f"every page and data file checked in full ({current.projects} projects, {current.files} files):"
+                f" the tree is revision {current.number} as published, no new revision"
+            )
+        return f"nothing changed since revision {current.number} (--full checks every page again)"

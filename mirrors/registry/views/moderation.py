@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from core.permissions import staff_required
 from mirrors.models import Host, HostState
 from mirrors.registry import selectors, services
 from mirrors.registry.forms import ApproveForm, ReasonForm
@@ -20,7 +20,7 @@ ACTIONS = {
 }
 
 
-@staff_member_required
+@staff_required
 def moderation(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", HostState.PENDING)
     if state not in HostState.values:
@@ -32,7 +32,7 @@ def moderation(request: HttpRequest) -> HttpResponse:
     return render(request, "mirrors/registry/moderation.html", {"hosts": hosts, "state": state, "tabs": tabs})
 
 
-@staff_member_required
+@staff_required
 def moderation_host(request: HttpRequest, host_id: int) -> HttpResponse:
     rows = Host.objects.select_related("site__owner").prefetch_related(
         "urls__collection", "netblocks", "allowed_countries", "peer_asns"
@@ -48,7 +48,7 @@ def moderation_host(request: HttpRequest, host_id: int) -> HttpResponse:
     return render(request, "mirrors/registry/moderation_host.html", context)
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def moderation_decide(request: HttpRequest, host_id: int, action: str) -> HttpResponse:
     host = get_object_or_404(Host, pk=host_id)

@@ -17,8 +17,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
-        run = store_collect(min_age_seconds=options["min_age"], progress=progress_for(self.stdout))
-        for line in run_summary(run):
+        progress = progress_for(self.stdout)
+        run = store_collect(min_age_seconds=options["min_age"], progress=progress)
+        for line in run_summary(run, said=progress.said):
             self.stdout.write(line)
         if run.outcome != "ok":
-            raise CommandError(run.message)
+            raise CommandError(f"collect did not complete ({run.outcome}): see the summary above")

@@ -35,16 +35,17 @@ class Command(BaseCommand):
             if not upstreams:
                 raise CommandError("no enabled upstream: add one with manage.py upstream_add NAME URL")
         runs: list[StoreRun] = []
+        progress = progress_for(self.stdout)
 
         def finished(run: StoreRun) -> None:
             runs.append(run)
-            for line in run_summary(run):
+            for line in run_summary(run, said=progress.said):
                 self.stdout.write(line)
 
         try:
             sync_all(
                 upstreams=upstreams,
-                progress=progress_for(self.stdout),
+                progress=progress,
                 allow_mass_removal=options["allow_mass_removal"],
                 on_run=finished,
             )

@@ -19,12 +19,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
+        progress = progress_for(self.stdout)
         try:
-            run = store_verify(quick=options["quick"], repair=options["repair"], progress=progress_for(self.stdout))
+            run = store_verify(quick=options["quick"], repair=options["repair"], progress=progress)
         except StoreBusy as error:
             self.stdout.write(f"{error}, nothing done")
             return
-        for line in run_summary(run):
+        for line in run_summary(run, said=progress.said):
             self.stdout.write(line)
         if run.outcome != "ok":
             hint = "" if options["repair"] else " (run with --repair to fetch them again)"

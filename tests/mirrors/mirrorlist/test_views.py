@@ -7,9 +7,11 @@ PAGE = "/moderation/mirrorlist/"
 
 
 def test_staff_only(client):
-    assert client.get(PAGE).status_code == 302
+    anonymous = client.get(PAGE)
+    assert anonymous.status_code == 302 and anonymous["Location"] == "/accounts/login/?next=/moderation/mirrorlist/"
     client.force_login(UserFactory())
-    assert client.get(PAGE).status_code == 302
+    refused = client.get(PAGE)
+    assert refused.status_code == 403 and "this page is for project admins" in refused.content.decode()
 
 
 def test_explains_an_address(client, network, geo_dbs):

@@ -92,9 +92,11 @@ def test_the_dashboard_shows_only_my_sites_with_the_next_step(team):
 @pytest.mark.parametrize("path", ["/moderation/", "/moderation/hosts/{host}/"])
 def test_moderation_pages_are_for_staff(team, path):
     url = path.format(**ids(team))
-    for who in ["anonymous", "other", "owner", "coadmin"]:
+    anonymous = client_for(team, "anonymous").get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(f"/accounts/login/?next={url}")
+    for who in ["other", "owner", "coadmin"]:
         answer = client_for(team, who).get(url)
-        assert answer.status_code == 302 and answer["Location"].startswith("/admin/login/")
+        assert answer.status_code == 403 and "Not allowed" in answer.content.decode()
     assert client_for(team, "admin").get(url).status_code == 200
 
 

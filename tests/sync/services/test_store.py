@@ -104,7 +104,7 @@ def test_quick_mode_hashes_only_what_changed(synced):
 def test_verify_command_exit_codes(synced):
     out = io.StringIO()
     call_command("verify", stdout=out)
-    assert "0 still damaged" in out.getvalue()
+    assert "0 damaged, 0 repaired" in out.getvalue()
     damage(synced)
     with pytest.raises(CommandError, match="--repair"):
         call_command("verify", "--quick", stdout=io.StringIO())
