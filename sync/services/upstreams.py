@@ -15,7 +15,7 @@ from sync.engine.http import Client, FetchError, file_tree_root
 from sync.engine.index import IndexFormatError, parse_root
 from sync.filters import FilterSpec
 from sync.models import File, Project, Upstream
-from sync.services.client import client_limits
+from sync.services.client import client_limits, client_policy
 
 # The check before registering is one quick look, not a sync: no retries, short timeouts.
 CHECK_TIMEOUT_SECONDS = 10
@@ -53,7 +53,8 @@ def upstream_check(*, url: str) -> UpstreamCheck:
     )
     local_roots = (file_tree_root(url),) if urlsplit(url).scheme == "file" else ()
     try:
-        with Client(limits, pool_size=1, local_roots=local_roots) as client:
+        # The upstream's own host:port may be private, as the sync allows it (client_policy).
+        with Client(limits, pool_size=1, local_roots=local_roots, policy=client_policy(url)) as client:
             page = client.get_page(url)
     except FetchError as error:
         refused = ValidationError(f"the root page does not answer: {error}", code="unreachable")
