@@ -2,7 +2,8 @@
 
 The state makes publication incremental and cheap: a publish changes the rows of the projects that
 changed in ONE SQLite transaction on the state itself, writes the root pages and primary.json from
-that transaction's view, and commits it together with the revision's journal row: that COMMIT is
+that transaction's view (from cached parts per range of projects, kept in the state too:
+metadata.publishing.parts), and commits it together with the revision's journal row: that COMMIT is
 the commit point of the publish (metadata.publishing.commit). A crash before it rolls the state back
 (SQLite's rollback journal), so nothing grows with the collection per revision: no copy of the state.
 It also remembers which data files became unreferenced, and since when, so that they are pruned
