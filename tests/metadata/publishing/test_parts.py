@@ -91,22 +91,50 @@ def test_a_change_in_one_range_rewrites_only_its_part(many_projects, full_collec
     assert stored_parts(elsewhere) == incremental_parts
 
 
+def assert_matches_a_one_pass_rendering(mirror_root: Path) -> None:
+    """The root pages and primary.json are what rendering every project of the state in one pass gives."""
+    root = mirror_root / "pub" / "full"
+    db = sqlite3.connect(mirror_root / "publish-work" / "full" / "state.sqlite")
+    try:
+        projects = db.execute("SELECT name, display_name, serial FROM projects ORDER BY name").fetchall()
+        lines = [row[0] for row in db.execute("SELECT line FROM projects ORDER BY name")]
+    finally:
+        db.close()
+    html, page = (root / "simple/index.html").read_bytes(), (root / "simple/index.json").read_bytes()
+    assert html == b"".join(root_html_chunks(projects))
+    assert page == b"".join(root_json_chunks(projects, json.loads(page)["meta"]["_last-serial"]))
+    repomd = json.loads((root / "repodata/repomd.json").read_bytes())
+    content = gzip.decompress((root / repomd["data"]["primary"]["location"]).read_bytes())
+    expected = '{"version":1,"collection":"full","projects":[\n' + ",\n".join(lines) + "\n]}\n"
+    assert content == expected.encode()
+    assert repomd["data"]["primary"]["open_sha256"] == hashlib.sha256(content).hexdigest()
+    assert repomd["data"]["primary"]["open_size"] == len(content)
+
+
 def test_new_and_removed_cuts_give_the_parts_of_a_full_rebuild(
     many_projects, full_collection, mirror_root, settings, tmp_path
 ):
     collection_publish(collection=full_collection)
     starts = list(stored_parts(mirror_root))
-    # Remove a project that starts a range and the first range's projects, add ones that start ranges.
+    # Remove a project that starts a range and every project of the first range: the first range is
+    # empty, so the first part with content is one that usually has a separator.
     many_projects.remove_project(starts[1])
     for name in NAMES:
         if name < starts[1]:
             many_projects.remove_project(name)
     added = [name for name in (f"new-{number}" for number in range(40)) if parts.starts_range(name)][:2]
-    for name in [*added, "aaa-first"]:
+    for name in added:  # new cuts
         many_projects.add(SamplePackage(name, "1.0"))
     collection_publish(collection=full_collection)
     incremental = stored_parts(mirror_root)
     assert starts[1] not in incremental and set(added) <= set(incremental)
+    assert incremental[""][1] == b""  # the first range is empty
+    assert_matches_a_one_pass_rendering(mirror_root)
+
+    many_projects.add(SamplePackage("aaa-first", "1.0"))  # and has content again
+    collection_publish(collection=full_collection)
+    assert_matches_a_one_pass_rendering(mirror_root)
+    incremental = stored_parts(mirror_root)
     pages = tree_snapshot(mirror_root / "pub" / "full")
     primary = json.loads(pages["repodata/repomd.json"])["data"]["primary"]
 
@@ -117,15 +145,6 @@ def test_new_and_removed_cuts_give_the_parts_of_a_full_rebuild(
     assert {k: v for k, v in fresh.items() if k.startswith("simple/")} == {
         k: v for k, v in pages.items() if k.startswith("simple/")
     }
-    # And the same bytes as the one-pass rendering of every project.
-    listed = json.loads(pages["simple/index.json"])["projects"]
-    db = sqlite3.connect(elsewhere / "publish-work" / "full" / "state.sqlite")
-    projects = db.execute("SELECT name, display_name, serial FROM projects ORDER BY name").fetchall()
-    db.close()
-    assert [p["name"] for p in listed] == [display for _, display, _ in projects]
-    assert pages["simple/index.html"] == b"".join(root_html_chunks(projects))
-    serial = json.loads(pages["simple/index.json"])["meta"]["_last-serial"]
-    assert pages["simple/index.json"] == b"".join(root_json_chunks(projects, serial))
 
 
 def test_an_empty_collection_has_valid_repodata(full_collection, mirror_root):
