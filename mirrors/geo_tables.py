@@ -30,9 +30,12 @@ _BY_CONTINENT = {
     "SA": "AR BO BR CL CO EC FK GF GY PE PY SR UY VE",
 }
 
+# GeoIP databases also answer XK (Kosovo), a user-assigned code that ISO 3166 and django-countries lack.
+GEOIP_ONLY_COUNTRIES = {"XK": "EU"}
+
 COUNTRY_CONTINENT: dict[str, str] = {
     country: continent for continent, countries in _BY_CONTINENT.items() for country in countries.split()
-}
+} | GEOIP_ONLY_COUNTRIES
 
 
 def continent_of(country: str) -> str:

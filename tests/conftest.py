@@ -79,3 +79,16 @@ def data_migration_rows(request) -> None:
 
     for module, function in DATA_MIGRATION_SEEDS:
         getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def fast_and_quiet_settings(settings):
+    """No poller thread of the mirrorlist (a web process's; it holds a database connection of its own, which
+    keeps PostgreSQL's test database busy at teardown), and a fast password hasher for the factories' users."""
+    from mirrors.mirrorlist import runtime
+
+    settings.MIRRORLIST_POLL = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    runtime.reset()
+    yield
+    runtime.reset()

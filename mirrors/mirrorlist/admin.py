@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin
 
-from mirrors.mirrorlist.engine.continents import CONTINENTS
+from mirrors.geo_tables import CONTINENTS
 from mirrors.models import ContinentRedirect
 
 

@@ -6,14 +6,15 @@ Reads only the in-memory table (runtime.holder) and the GeoIP files: never the d
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mirrors.geo_tables import COUNTRY_CONTINENT
 from mirrors.mirrorlist import runtime
 from mirrors.mirrorlist.engine.address import client_address, parse_address
-from mirrors.mirrorlist.engine.continents import COUNTRY_CONTINENT
 from mirrors.mirrorlist.engine.render import (
     METALINK_CONTENT_TYPE,
     render_json,
@@ -28,6 +29,8 @@ FORMATS = ("json", "txt", "metalink")
 ADMIN_PARAMETERS = ("ip", "explain")
 _SEED_MAX = 2**63
 _rng = random.Random()
+# Workers forked from a preloaded master must not all draw the same orders.
+os.register_at_fork(after_in_child=_rng.seed)
 _COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
 
 

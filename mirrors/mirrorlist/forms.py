@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from mirrors.geo_tables import COUNTRY_CONTINENT
 from mirrors.mirrorlist.engine.address import parse_address
-from mirrors.mirrorlist.engine.continents import COUNTRY_CONTINENT
 from mirrors.mirrorlist.engine.select import PROTOCOLS
 
 

@@ -1,4 +1,4 @@
-"""Signal receivers: registry changes and finished probe runs queue one debounced rebuild."""
+"""Signal receivers: registry changes, finished probe runs and new revisions queue one debounced rebuild."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.dispatch import receiver
 
+from metadata.signals import revision_committed
 from mirrors.signals import probes_finished, registry_changed
 
 log = logging.getLogger(__name__)
@@ -15,6 +16,8 @@ log = logging.getLogger(__name__)
 
 @receiver(registry_changed, dispatch_uid="mirrorlist-registry-changed")
 @receiver(probes_finished, dispatch_uid="mirrorlist-probes-finished")
+# A new revision changes which mirrors are current and what the metalink names.
+@receiver(revision_committed, dispatch_uid="mirrorlist-revision-committed")
 def mirrorlist_rebuild_on_change(sender: Any, **kwargs: Any) -> None:
     from mirrors.mirrorlist.services import mirrorlist_rebuild_request
 

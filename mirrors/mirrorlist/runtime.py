@@ -93,6 +93,8 @@ def holder() -> TableHolder:
             if _holder is None or _holder.cache_path != cfg.cache_path:
                 from mirrors.mirrorlist.sources import snapshot_source
 
+                if _holder is not None:
+                    _holder.stop()
                 _holder = TableHolder(
                     cache_path=cfg.cache_path, source=snapshot_source(), refresh_seconds=cfg.refresh_seconds,
                     poll=cfg.poll,
@@ -116,4 +118,6 @@ def reset() -> None:
     """Forget the singletons (tests; a settings change)."""
     global _config, _holder, _geo
     with _lock:
+        if _holder is not None:
+            _holder.stop()
         _config = _holder = _geo = None

@@ -45,13 +45,23 @@ def mirrorlist_build() -> BuildResult:
         data = table.to_bytes()
         blob = SnapshotBlob(version, table_sha256(data), data)
         try:
-            with transaction.atomic():
-                MirrorlistSnapshot.objects.create(version=version, sha256=blob.sha256, data=data)
+            mirrorlist_snapshot_publish(blob=blob)
         except IntegrityError:
             continue  # another build took this version: build again on top of it
         break
     else:
         raise RuntimeError("could not publish a mirrorlist snapshot: versions kept colliding")
+    urls = sum(len(entry.urls) for entry in table.collections.values())
+    log.info("mirrorlist: built snapshot v%s (%s bytes, %s URLs)", version, len(data), urls)
+    return BuildResult(version, blob.sha256, len(data), len(table.hosts), urls, table.netblocks.size,
+                       len(table.collections))  # fmt: skip
+
+
+def mirrorlist_snapshot_publish(*, blob: SnapshotBlob) -> None:
+    """Store a built snapshot where every web process finds it: the database row (IntegrityError when its
+    version is taken), Redis when configured, this machine's local cache; keep the last few rows."""
+    with transaction.atomic():
+        MirrorlistSnapshot.objects.create(version=blob.version, sha256=blob.sha256, data=blob.data)
     keep = list(MirrorlistSnapshot.objects.order_by("-version").values_list("version", flat=True)[:KEEP_SNAPSHOTS])
     MirrorlistSnapshot.objects.filter(version__lt=min(keep)).delete()
     url = redis_url()
@@ -59,12 +69,8 @@ def mirrorlist_build() -> BuildResult:
         try:
             RedisSource(url).publish(blob)
         except Exception as exc:  # web processes fall back to the database
-            log.warning("mirrorlist: snapshot v%s not published to Redis: %s", version, exc)
+            log.warning("mirrorlist: snapshot v%s not published to Redis: %s", blob.version, exc)
     cache_write(runtime.cache_path(), blob)
-    urls = sum(len(entry.urls) for entry in table.collections.values())
-    log.info("mirrorlist: built snapshot v%s (%s bytes, %s URLs)", version, len(data), urls)
-    return BuildResult(version, blob.sha256, len(data), len(table.hosts), urls, table.netblocks.size,
-                       len(table.collections))  # fmt: skip
 
 
 def mirrorlist_build_logged(log: Callable[[str], None]) -> BuildResult:

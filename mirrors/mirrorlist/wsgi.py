@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from django.http.request import split_domain_port, validate_host
@@ -19,6 +20,13 @@ from mirrors.mirrorlist.answer import ADMIN_PARAMETERS, mirrorlist_answer
 
 _ROUTE = re.compile(r"/api/v1/mirrorlist/([^/]+)/")
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 503: "Service Unavailable"}
+
+
+@lru_cache(maxsize=64)
+def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
+    """Django's own check of the Host header, cached: a site is asked under one or two names."""
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, allowed_hosts)
 
 
 def _is_secure(environ: dict, header: tuple[str, str] | None) -> bool:
@@ -47,8 +55,7 @@ class MirrorlistFastPath:
             return None
         cfg = runtime.config()
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        domain, _port = split_domain_port(host)
-        if not domain or not validate_host(domain, cfg.allowed_hosts):
+        if not _host_allowed(host, cfg.allowed_hosts):
             return None
         secure = _is_secure(environ, cfg.proxy_ssl_header)
         if cfg.ssl_redirect and not secure:

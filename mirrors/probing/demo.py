@@ -169,12 +169,16 @@ def _make_trees(mirrors: dict[str, DemoMirror], pub: Path, upstream_name: str, l
     repomd.write_text('{"version": 1, "collection": "full", "revision": 999999}\n')
 
 
+# A client on this machine finds this mirror in the mirrorlist's netblock tier, the others in the world tier.
+LOCAL_NETBLOCK_MIRROR = "alpha"
+
+
 def _register(mirrors: list[DemoMirror], log: Callable[[str], None]) -> list[str]:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from metadata.models import Collection
-    from mirrors.models import Host, HostState, HostURL, Site, URLScheme
+    from mirrors.models import Host, HostState, HostURL, Netblock, Site, URLScheme
 
     owner = get_user_model().objects.filter(username="operator").first() or get_user_model().objects.first()
     site, _ = Site.objects.get_or_create(
@@ -200,6 +204,8 @@ def _register(mirrors: list[DemoMirror], log: Callable[[str], None]) -> list[str
         HostURL.objects.update_or_create(
             host=host, collection=collection, scheme=URLScheme.HTTP, defaults={"url": mirror.url}
         )
+        if mirror.name == LOCAL_NETBLOCK_MIRROR:
+            Netblock.objects.get_or_create(host=host, cidr="127.0.0.0/8")
         if created:
             log(f"registered and approved the demo mirror {host.name} at {mirror.url}")
         names.append(host.name)

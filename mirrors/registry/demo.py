@@ -2,20 +2,25 @@
 
 The probes part adds approved mirrors with live URLs; these show the other states (pending, rejected,
 disabled) and a private host with netblocks. Made through the services, so the audit trail has them too.
-Their names are under the reserved .example top-level domain, so a probe of them never reaches anyone.
+Their names are under the reserved .example top-level domain, so a probe of them never reaches anyone;
+their URLs are never due for a probe either, since every scheduled run would find them unresolvable and,
+beside the network's own failing mirrors, make most of the run fail: a void run, and an email, every hour.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from metadata.models import Collection
-from mirrors.models import Host
+from mirrors.models import Host, HostURL
 from mirrors.registry import services
+
+NEVER_DUE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ def _demo_host(*, site, spec: DemoHost, operator, admin, collection: Collection)
     for scheme in ("https", "rsync"):
         url = f"{scheme}://{spec.name}/pypi/{collection.slug}/"
         services.host_url_create(actor=operator, host=host, collection=collection, url=url)
+    HostURL.objects.filter(host=host).update(next_probe_at=NEVER_DUE)
     for cidr in spec.netblocks:
         services.netblock_create(actor=operator, host=host, cidr=cidr)
     if spec.verified:

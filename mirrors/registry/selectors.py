@@ -87,9 +87,10 @@ def host_next_step(host: Host) -> NextStep:
 
 
 def dashboard_sites(user) -> QuerySet[Site]:
-    """The user's sites with their hosts and the hosts' URLs, for /my/sites/."""
+    """The sites the user owns or co-admins (project admins too: theirs, not everyone's), for /my/sites/."""
     hosts = Host.objects.prefetch_related("urls__collection")
-    return sites_for_user(user).prefetch_related(Prefetch("hosts", queryset=hosts), "admins")
+    own = Site.objects.filter(Q(owner=user) | Q(admins=user)).distinct().select_related("owner")
+    return own.prefetch_related(Prefetch("hosts", queryset=hosts), "admins")
 
 
 def moderation_queue(*, state: str = HostState.PENDING) -> QuerySet[Host]:

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 WANTS_JSON = re.compile(r"application/vnd\.pypi\.simple\.v1\+json")
 SIMPLE_FOLDER = re.compile(r"^/[^/]+/simple/(?:[^/]+/)?$")
-MM_NS = "urn:mirrormanager:metalink:1"
+MM_NS = "urn:x-mirrormanager:metalink:1"
 
 
 class _Server(ThreadingHTTPServer):
@@ -183,8 +183,7 @@ def metalink_xml(slug: str, listing: Listing) -> bytes:
 <metalink xmlns="urn:ietf:params:xml:ns:metalink" xmlns:mm="{MM_NS}">
   <generator>stand-in origin</generator>
   <file name="repomd.json">
-    <mm:collection>{escape(slug)}</mm:collection>
-    <mm:revision>{listing.revision}</mm:revision>
+    <mm:revision number="{listing.revision}" timestamp="2026-11-21T10:00:00Z" table="1"/>
     <size>{len(listing.repomd)}</size>
     <hash type="sha-256">{sha}</hash>
     <mm:alternates>

@@ -58,6 +58,12 @@ def test_bad_metalinks_are_refused(document):
         parse_metalink(document, "full")
 
 
+def test_nothing_published_yet_says_so():
+    document = b'{"collection": "full", "revision": null, "repomd_sha256": null, "mirrors": []}'
+    with pytest.raises(MirrorlistError, match="no published revision yet"):
+        parse_json(document)
+
+
 @pytest.mark.parametrize("document", [b"{}", b"[]", b'{"collection": "full", "revision": 1, "repomd_sha256": "x"}'])
 def test_bad_json_is_refused(document):
     with pytest.raises(MirrorlistError):

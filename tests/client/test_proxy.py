@@ -135,15 +135,11 @@ def test_no_mirror_left_is_a_502_that_says_why(network, tmp_path, logged):
 
 
 def test_the_origin_down_and_no_cache_is_an_error(network, tmp_path, capsys):
-    import time
-
     from mm_mirror.cli import main
 
     # The command starts at once (the proxy gets ready while it does), so it is stopped when there is no list.
     args = ["run", "--origin", "http://127.0.0.1:9/", "--cache-dir", str(tmp_path / "none"), "--", "sleep", "30"]
-    started = time.monotonic()
     assert main(args) == 3
-    assert time.monotonic() - started < 20
     err = capsys.readouterr().err
     assert "no cached mirrorlist" in err and "the command was stopped" in err
     assert main(["run", "--origin", network.stand_in.url]) == 2

@@ -7,8 +7,10 @@ host with a current URL, as the probes would leave it.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,10 @@ def endpoint(transactional_db):
     Collection.objects.get_or_create(slug="full", defaults={"title": "Full"})
 
 
+def origin_revision(origin) -> int:
+    return json.loads((origin.root / "repodata" / "repomd.json").read_bytes())["revision"]
+
+
 def test_select_and_run_with_the_real_mirrorlist(endpoint, origin, live_server, tmp_path):
     from tests.factories import HostFactory, HostURLFactory
 
@@ -44,6 +50,20 @@ def test_select_and_run_with_the_real_mirrorlist(endpoint, origin, live_server, 
         url = f"{mirror.url}full/"
         HostURLFactory(host=HostFactory(approved=True), scheme="http", url=url, current=True)
         call_command("mirrorlist_build")
+        # Both answers of the real endpoint parse (select asks the metalink first, JSON on any failure).
+        from mm_mirror.mirrorlist import METALINK_TYPE, mirrorlist_url, parse_json, parse_metalink
+
+        answers = {}
+        for fmt in ("metalink", "json"):
+            request = urllib.request.Request(
+                mirrorlist_url(live_server.url + "/", "full", fmt), headers={"Accept": METALINK_TYPE}
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the live server on 127.0.0.1
+                answers[fmt] = response.read()
+        from_metalink, from_json = parse_metalink(answers["metalink"], "full"), parse_json(answers["json"])
+        assert url in [mirror.url for mirror in from_metalink.mirrors]
+        assert from_metalink.repomd_sha256 == from_json.repomd_sha256
+        assert from_metalink.revision == from_json.revision == origin_revision(origin)
         env = {"PATH": str(BIN), "HOME": str(tmp_path), "PIP_CONFIG_FILE": "/dev/null", "NO_PROXY": "127.0.0.1"}
         common = ["--origin", live_server.url, "--cache-dir", str(tmp_path / "cache"), "--timeout", "2"]
         result = subprocess.run(

@@ -19,7 +19,7 @@ import pytest
 
 from mirrormanager.devserver import stop_child
 from mirrors.models import MirrorlistSnapshot
-from tests.core.test_queue import _database_url_of_test_database
+from tests.databases import test_database_url
 from tests.factories import CollectionFactory, HostFactory, HostURLFactory, RevisionFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -55,7 +55,7 @@ def test_worker_builds_once_and_another_machine_swaps(tmp_path):
     RevisionFactory(collection=CollectionFactory(slug="full"), number=1)  # a flushed database has none
     HostURLFactory(host=HostFactory(approved=True, name="first.mirror.example.org"), current=True)
     base = os.environ | {
-        "DATABASE_URL": _database_url_of_test_database(),
+        "DATABASE_URL": test_database_url(),
         "MIRROR_ROOT": str(tmp_path / "mirror"),
         "Q_CLUSTER_NAME": f"mm-test-{uuid.uuid4().hex[:8]}",
         "ORIGIN_BASE_URL": "https://origin.example/",

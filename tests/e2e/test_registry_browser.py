@@ -68,7 +68,6 @@ def names_on_loopback(monkeypatch, settings):
 def test_an_operator_registers_a_mirror_and_an_admin_approves_it(
     browser, live_server, screenshot, names_on_loopback, settings
 ):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     base = live_server.url
     users = get_user_model().objects
     users.create_superuser("moderator", "moderator@example.org", "moderator-pass-1234")

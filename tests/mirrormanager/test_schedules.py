@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django_q.models import Schedule
 
 from core.models import WorkerHeartbeat
@@ -18,6 +17,7 @@ from core.tasks import heartbeat
 from mirrormanager.devserver import stop_child
 from mirrormanager.schedules import SCHEDULES, install_schedules
 from tests.conftest import REQUIRE_REDIS, need, port_open
+from tests.databases import test_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,17 +47,9 @@ def test_heartbeat_task_records_a_beat(settings):
     assert beat.pid == os.getpid()
 
 
-def _database_url_of_test_database() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _run_worker_until_heartbeat(cluster: str, broker_url: str | None, tmp_path: Path) -> WorkerHeartbeat:
     """Start `manage.py qcluster`, queue the heartbeat into its broker, wait for the beat, stop the worker."""
-    env = os.environ | {"DATABASE_URL": _database_url_of_test_database(), "Q_CLUSTER_NAME": cluster}
+    env = os.environ | {"DATABASE_URL": test_database_url(), "Q_CLUSTER_NAME": cluster}
     if broker_url:
         env["Q_BROKER_URL"] = broker_url
     log_path = tmp_path / "qcluster.log"

@@ -5,7 +5,7 @@ one `<file name="repomd.json">` with `<size>`, `<hash type="sha-256">` (the curr
 repomd.json), one `<url priority="N">` per mirror (`<base URL>repodata/repomd.json`), and the hashes of
 recent revisions that the origin still allows, in our extension namespace (docs/clients.md):
 
-    <mm:revision>42</mm:revision>
+    <mm:revision number="42" timestamp="…"/>
     <mm:alternates>
       <mm:alternate revision="41" timestamp="…"><hash type="sha-256">…</hash></mm:alternate>
     </mm:alternates>
@@ -30,7 +30,7 @@ from mm_mirror import httpget
 from mm_mirror.errors import OriginError
 
 METALINK_NS = "urn:ietf:params:xml:ns:metalink"
-MM_NS = "urn:mirrormanager:metalink:1"
+MM_NS = "urn:x-mirrormanager:metalink:1"  # as mirrors.mirrorlist writes it (docs/mirrorlist.md)
 METALINK_TYPE = "application/metalink4+xml"
 REPOMD_SUFFIX = "repodata/repomd.json"
 HEX = set("0123456789abcdef")
@@ -97,6 +97,8 @@ def _base_url(url: str) -> str | None:
 def parse_json(data: bytes) -> Mirrorlist:
     try:
         document = json.loads(data)
+        if document.get("repomd_sha256") is None and "mirrors" in document:
+            raise MirrorlistError(f"collection {document.get('collection')!r} has no published revision yet")
         mirrors = []
         for index, entry in enumerate(document["mirrors"]):
             base = _base_url(str(entry["url"]))
@@ -110,7 +112,9 @@ def parse_json(data: bytes) -> Mirrorlist:
             mirrors=mirrors,
             repomd_size=int(document.get("repomd_size", -1)),
         )
-    except (ValueError, KeyError, TypeError) as error:
+    except MirrorlistError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise MirrorlistError(f"not a mirrorlist JSON answer: {error}") from None
 
 
@@ -152,7 +156,8 @@ def parse_metalink(data: bytes, collection: str) -> Mirrorlist:
             mirrors.append(Mirror(url=base, tier=url.get(f"{{{MM_NS}}}tier", ""), priority=priority))
     mirrors.sort(key=lambda mirror: mirror.priority)  # stable: document order within a priority
     size_text = file.findtext(f"{{{METALINK_NS}}}size")
-    revision_text = file.findtext(f"{{{MM_NS}}}revision") or root.findtext(f"{{{MM_NS}}}revision") or "0"
+    revision = file.find(f"{{{MM_NS}}}revision")
+    revision_text = (revision.get("number") or revision.text or "0") if revision is not None else "0"
     try:
         return Mirrorlist(
             collection=collection,

@@ -95,6 +95,7 @@ class TableHolder:
         self._checked = -1e9
         self._lock = threading.Lock()
         self._poller_pid: int | None = None
+        self._stopped = False
         self.last_error = ""
 
     # ---- the request path -------------------------------------------------------------------------
@@ -178,9 +179,15 @@ class TableHolder:
             self._poller_pid = os.getpid()  # after a fork the parent's thread is gone: start our own
         threading.Thread(target=self._poll_forever, name="mirrorlist-poller", daemon=True).start()
 
+    def stop(self) -> None:
+        """Let the poller thread end (a replaced holder: tests, a settings change)."""
+        self._stopped = True
+
     def _poll_forever(self) -> None:
-        while True:
+        while not self._stopped:
             time.sleep(self.refresh_seconds)
+            if self._stopped:
+                break
             self.poll_source_once()
             closer = getattr(self.source, "after_poll", None)
             if closer is not None:

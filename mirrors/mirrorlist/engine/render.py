@@ -32,6 +32,7 @@ def selection_document(selection: Selection, *, table_version: int, explain: boo
         "revision": current.number if current else None,
         "repomd_sha256": current.sha256 if current else None,
         "timestamp": current.timestamp if current else None,
+        **_revision_extras(selection),
         "client": {"ip": client.ip, "country": selection.country, "continent": selection.continent, "asn": client.asn},
         "mirrors": mirrors,
         "table_version": table_version,
@@ -39,6 +40,16 @@ def selection_document(selection: Selection, *, table_version: int, explain: boo
     if explain:
         document["excluded"] = [{"url": e.url, "host": e.host, "reason": e.reason} for e in selection.excluded]
     return document
+
+
+def _revision_extras(selection: Selection) -> dict[str, Any]:
+    """What a client needs to accept a mirror that is a little behind: the older revisions' hashes (the
+    metalink's mm:alternates), and the current repomd.json's size when known."""
+    collection = selection.collection
+    extras: dict[str, Any] = {"recent_repomd_sha256": [alternate.sha256 for alternate in collection.alternates]}
+    if collection.current is not None and collection.current.size is not None:
+        extras["repomd_size"] = collection.current.size
+    return extras
 
 
 def render_json(document: dict[str, Any]) -> bytes:
@@ -64,6 +75,7 @@ def render_json_fast(selection: Selection, *, table_version: int) -> bytes:
             "revision": current.number if current else None,
             "repomd_sha256": current.sha256 if current else None,
             "timestamp": current.timestamp if current else None,
+            **_revision_extras(selection),
             "client": {"ip": client.ip, "country": selection.country, "continent": selection.continent,
                        "asn": client.asn},
         }
@@ -108,7 +120,9 @@ def render_metalink(selection: Selection, *, table_version: int) -> bytes:
         lines.append("    </mm:alternates>")
     for priority, entry in enumerate(selection.mirrors, start=1):
         location = f" location={quoteattr(entry.country.lower())}" if entry.country else ""
-        lines.append(f'    <url priority="{priority}"{location}>{escape(entry.url + REPOMD)}</url>')
+        lines.append(
+            f'    <url priority="{priority}"{location} mm:tier="{entry.tier}">{escape(entry.url + REPOMD)}</url>'
+        )
     lines.append("  </file>")
     lines.append("</metalink>")
     return ("\n".join(lines) + "\n").encode()

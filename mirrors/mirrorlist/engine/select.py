@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from mirrors.mirrorlist.engine.continents import continent_of
+from mirrors.geo_tables import COUNTRY_CONTINENT
 from mirrors.mirrorlist.engine.table import CollectionEntry, HostEntry, Table, URLEntry
 from mirrors.mirrorlist.engine.weights import Bucket, DistanceFactor, weighted_draw, weighted_order
 
@@ -96,7 +96,7 @@ class _Lookup:
             client=client,
             country=country,
             continent=table.continent_redirects.get(country or "")
-            or (continent_of(query.country) if query.country else client.continent),
+            or (COUNTRY_CONTINENT.get(query.country) if query.country else client.continent),
         )
 
     # ---- filters ------------------------------------------------------------------------------------

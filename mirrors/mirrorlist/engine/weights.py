@@ -46,10 +46,11 @@ class DistanceFactor:
     the great circle up to a few thousand km, and a weight needs no more.
     """
 
-    __slots__ = ("_cos", "_lat", "_lon", "known")
+    __slots__ = ("_cache", "_cos", "_lat", "_lon", "known")
 
     def __init__(self, latitude: float | None, longitude: float | None) -> None:
         self.known = latitude is not None and longitude is not None
+        self._cache: dict[int, float] = {}  # per lookup: a host drawn twice is measured once
         if self.known:
             self._lat, self._lon = math.radians(latitude), math.radians(longitude)
             self._cos = math.cos(self._lat)
@@ -57,13 +58,17 @@ class DistanceFactor:
     def __call__(self, host: HostEntry) -> float:
         if not self.known:
             return 1.0
+        cached = self._cache.get(host.id)
+        if cached is not None:
+            return cached
         if host.latitude is None or host.longitude is None:
             return UNKNOWN_FACTOR
         lat = math.radians(host.latitude)
         dlon = (math.radians(host.longitude) - self._lon + math.pi) % (2 * math.pi) - math.pi
         x = dlon * (self._cos + math.cos(lat)) / 2
         distance = _EARTH_RADIUS_KM * math.hypot(x, lat - self._lat)
-        return 1.0 / (1.0 + distance / DISTANCE_HALF_KM)
+        factor = self._cache[host.id] = 1.0 / (1.0 + distance / DISTANCE_HALF_KM)
+        return factor
 
 
 def weighted_order(hosts: Sequence[HostEntry], factor: DistanceFactor, rng: random.Random) -> list[HostEntry]:
@@ -80,23 +85,30 @@ def weighted_order(hosts: Sequence[HostEntry], factor: DistanceFactor, rng: rand
 def weighted_draw(
     bucket: Bucket, count: int, factor: DistanceFactor, rng: random.Random, eligible: Callable[[HostEntry], bool]
 ) -> list[HostEntry]:
-    """Up to `count` eligible hosts of a large bucket, drawn by weight; falls back to the exact order over
-    what is left when draws keep missing (many refused or far hosts)."""
+    """Up to `count` eligible hosts of a large bucket, drawn by weight. Once the hosts already drawn (or
+    refused) hold half the weight, draws would mostly hit them again: the rest is ordered exactly instead."""
     chosen: list[HostEntry] = []
-    seen: set[int] = set()
     cumulative, hosts = bucket.cumulative, bucket.hosts
     if not hosts:
         return chosen
+    seen: set[int] = set()
     total = cumulative[-1]
-    attempts, limit = 0, 8 * count + 32
-    while len(chosen) < count and attempts < limit and len(seen) < len(hosts):
+    seen_weight, half = 0.0, total / 2
+    attempts, limit = 0, 4 * count + 16
+    random_ = rng.random
+    last = len(hosts) - 1
+    while len(chosen) < count and attempts < limit and seen_weight < half:
         attempts += 1
-        host = hosts[min(bisect_right(cumulative, rng.random() * total), len(hosts) - 1)]
+        index = bisect_right(cumulative, random_() * total)
+        if index > last:
+            index = last
+        host = hosts[index]
         if host.id in seen:
             continue
-        if factor.known and rng.random() >= factor(host):
+        if factor.known and random_() >= factor(host):
             continue  # rejected for distance: may be drawn again
         seen.add(host.id)
+        seen_weight += cumulative[index] - (cumulative[index - 1] if index else 0.0)
         if eligible(host):
             chosen.append(host)
     if len(chosen) < count and len(seen) < len(hosts):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, viewsets
@@ -93,8 +94,8 @@ def public_filters(params) -> dict[str, str]:
     if country:
         try:
             country = country_check(country)
-        except Exception as exc:  # Django's ValidationError
-            errors["country"] = list(getattr(exc, "messages", [str(exc)]))
+        except DjangoValidationError as exc:
+            errors["country"] = exc.messages
     if collection and not Collection.objects.filter(slug=collection, public=True).exists():
         errors["collection"] = [f"There is no public collection {collection!r}."]
     if protocol and protocol not in URLScheme.values:

@@ -9,14 +9,11 @@ from mirrors.mirrorlist import runtime
 
 @pytest.fixture(autouse=True)
 def fresh_runtime(settings):
-    settings.MIRRORLIST_POLL = False
     settings.MIRRORLIST_REDIS_URL = None
     settings.ORIGIN_BASE_URL = "https://origin.example/"
     settings.TRUSTED_PROXIES = []
     settings.GEOIP_DB = None
     settings.GEOIP_ASN_DB = None
-    # The factories' operators need no strong hashes here (pbkdf2 made each test take seconds).
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     runtime.reset()
     yield
     runtime.reset()

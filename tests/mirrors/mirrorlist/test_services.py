@@ -69,3 +69,16 @@ def test_redis_carries_the_snapshot(settings):
     assert source.latest_version() == result.version
     assert source.fetch(result.version).sha256 == result.sha256
     source.client.flushdb()
+
+
+def test_a_committed_revision_queues_a_build(monkeypatch, django_capture_on_commit_callbacks):
+    from metadata.models import Collection, Revision
+    from metadata.signals import revision_committed
+    from tests.factories import RevisionFactory
+
+    queued = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda func, **kw: queued.append(func))
+    revision = RevisionFactory(collection=Collection.objects.get(slug="full"))
+    with django_capture_on_commit_callbacks(execute=True):
+        revision_committed.send_robust(sender=Revision, collection=revision.collection, revision=revision)
+    assert queued == ["mirrors.mirrorlist.tasks.mirrorlist_build_task"]

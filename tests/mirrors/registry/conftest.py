@@ -20,12 +20,6 @@ class Team:
     host: Host
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Hashing passwords properly takes most of a test's time; these tests are not about hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def team(db) -> Team:
     owner, coadmin, other = (

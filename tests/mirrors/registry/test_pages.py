@@ -85,6 +85,8 @@ def test_the_dashboard_shows_only_my_sites_with_the_next_step(team):
     assert "Example Mirrors" in html and "Someone else" not in html
     assert "Serve the verification file" in html or "press “Check now”" in html
     assert "Example Mirrors" not in client_for(team, "other").get("/my/sites/").content.decode()
+    # A project admin's dashboard is their own too; other sites are reached from Moderation or the admin.
+    assert "Example Mirrors" not in client_for(team, "admin").get("/my/sites/").content.decode()
 
 
 @pytest.mark.parametrize("path", ["/moderation/", "/moderation/hosts/{host}/"])

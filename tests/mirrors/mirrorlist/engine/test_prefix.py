@@ -45,3 +45,13 @@ def test_against_ipaddress_on_random_blocks():
         expected = {host_id for net, host_id in blocks if ip in net}
         got = [host_id for match in index.lookup(4, int(ip)) for host_id in match.host_ids]
         assert set(got) == expected
+
+
+def test_parse_cidr_agrees_with_ipaddress():
+    for text in ["192.0.2.77/24", "10.0.0.0/8", "0.0.0.0/0", "192.0.2.1", "2001:db8::1/32", "::/0", "2001:db8::5",
+                 "::ffff:192.0.2.1/120"]:  # fmt: skip
+        expected = ipaddress.ip_network(text, strict=False)
+        assert parse_cidr(text, 1).cidr == str(expected), text
+    for bad in ["192.0.2.0/33", "192.0.2.0/-1", "192.0.2/24", "2001:db8::/129", "x/8", "192.0.2.0/ 8", ""]:
+        with pytest.raises(ValueError):
+            parse_cidr(bad, 1)

@@ -35,6 +35,7 @@ def test_json_shape():
         "url": "https://a.example.org/pypi/full/", "host": "a.example.org", "country": "DE", "tier": "country"
     }  # fmt: skip
     assert document["mirrors"][-1]["tier"] == "origin" and "excluded" not in document
+    assert document["recent_repomd_sha256"] == ["b" * 64] and document["repomd_size"] == CURRENT.size
 
 
 def test_txt_is_one_url_a_line():
@@ -56,6 +57,7 @@ def test_metalink_follows_rfc5854():
     assert [u.text for u in urls] == [entry.url + "repodata/repomd.json" for entry in selection.mirrors]
     priorities = [int(u.get("priority")) for u in urls]
     assert priorities == list(range(1, len(urls) + 1)) and all(1 <= p <= 999999 for p in priorities)
+    assert [u.get(f"{{{MIRRORMANAGER_NS}}}tier") for u in urls] == [entry.tier for entry in selection.mirrors]
     alternates = file.findall("mm:alternates/mm:alternate", NS)
     assert [(a.get("revision"), a.find("ml:hash", NS).text) for a in alternates] == [
         (str(rev.number), rev.sha256) for rev in ALTERNATES
