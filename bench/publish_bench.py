@@ -1,6 +1,6 @@
 """Benchmark of publication: a full publish and an incremental one, against a plain-write baseline.
 
-    .venv/bin/python bench/publish_bench.py [--projects 100000] [--files 1000000] [--changed 1000]
+    .venv/bin/python bench/publish_bench.py [--projects 100000,300000] [--files-per-project 10] [--changed 1000]
 
 Builds a synthetic catalogue in a temporary SQLite database and MIRROR_ROOT (nothing of the
 project's own data is touched): N projects, M stored files. The files share a few hundred real,
@@ -13,7 +13,10 @@ Measures, each in a fresh Python process so that its peak RSS is its own:
   3. the baseline: a minimal loop that creates as many files as the full publish put in the tree,
      with the same total bytes written (the pages and repodata; hardlinks carry no bytes, so the
      baseline creates that many small files instead).
-Prints the ratio full/baseline and the extrapolation to about 740,000 projects.
+Each size in --projects is a catalogue of its own, measured in turn in the same run. Prints, per size,
+the ratio full/baseline, and the ratio of the incremental publish at the largest size to the smallest
+(an incremental publish should cost what changed, not the collection). --profile runs the incremental
+phase under cProfile and prints where its time goes.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -148,14 +150,13 @@ def change_projects(count: int, projects: int, blobs: list[tuple[str, int, str]]
     CatalogueSerial.objects.filter(pk=1).update(value=serial)
 
 
-def in_child(work: Path, phase: str) -> tuple[float, float, object]:
+def in_child(work: Path, phase: str, *, profile: bool = False) -> tuple[float, float, object]:
     """Run one phase in a fresh Python process: (seconds, its own peak RSS in MB, result)."""
     from django.db import connections
 
     connections.close_all()
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--child", phase, "--work", str(work)], stdout=subprocess.PIPE, text=True
-    )
+    command = [sys.executable, __file__, "--child", phase, "--work", str(work)] + (["--profile"] if profile else [])
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     output = process.stdout.read()
     process.stdout.close()
     _, status, _usage = os.wait4(process.pid, 0)
@@ -166,13 +167,23 @@ def in_child(work: Path, phase: str) -> tuple[float, float, object]:
     return result["seconds"], result["peak_mb"], result["result"]
 
 
-def child(phase: str, work: Path) -> None:
+def child(phase: str, work: Path, profile: bool) -> None:
     setup_django(work, migrate=False)
     import logging
 
     logging.disable(logging.INFO)
     started = time.perf_counter()
-    if phase == "publish":
+    if phase == "publish" and profile:
+        import cProfile
+        import io
+        import pstats
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(publish, False)
+        report = io.StringIO()
+        pstats.Stats(profiler, stream=report).sort_stats("cumulative").print_stats(30)
+        print(report.getvalue(), file=sys.stderr)
+    elif phase == "publish":
         result = publish(False)
     else:
         baseline_args = json.loads((work / "baseline.json").read_text())
@@ -200,12 +211,26 @@ def publish(full: bool) -> dict:
         flushing["calls"] += 1
 
     commit.sync_filesystem = timed_sync
+    # The publisher's own counters (pages staged, parts rebuilt, primary DB blocks compressed).
+    from metadata.publishing.publisher import Publisher
+
+    stats: dict = {}
+    real_run = Publisher.run
+
+    def run(self: Publisher) -> object:
+        try:
+            return real_run(self)
+        finally:
+            stats.update(self.stats)
+
+    Publisher.run = run
     revision = collection_publish(collection=Collection.objects.get(slug="full"), full=full)
     return {
         "revision": revision.number,
         "projects": revision.projects,
         "files": revision.files,
         "syncfs_s": round(flushing["seconds"], 2),
+        **{key: stats[key] for key in ("pages_staged", "parts_rebuilt", "blocks_compressed", "blocks") if key in stats},
     }
 
 
@@ -235,20 +260,8 @@ def baseline(target: Path, files: int, total_bytes: int) -> int:
     return files
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--projects", type=int, default=100_000)
-    parser.add_argument("--files", type=int, default=1_000_000)
-    parser.add_argument("--changed", type=int, default=1_000)
-    parser.add_argument("--blobs", type=int, default=512, help="distinct real blobs the files share")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
-    parser.add_argument("--child", choices=["publish", "baseline"], help=argparse.SUPPRESS)
-    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.work)
-        return
-
+def measure(size: int, args: argparse.Namespace) -> dict:
+    """Catalogue, full publish, incremental publish and baseline of one size, in a folder of its own."""
     work = Path(tempfile.mkdtemp(prefix="publish-bench-"))
     try:
         setup_django(work)
@@ -257,43 +270,95 @@ def main() -> None:
         logging.disable(logging.INFO)
         started = time.perf_counter()
         blobs = make_blobs(args.blobs)
-        make_catalogue(args.projects, args.files, blobs)
+        make_catalogue(size, size * args.files_per_project, blobs)
         from sync.models import File
 
         files = File.objects.count()
-        print(f"catalogue: {args.projects:,} projects, {files:,} files, {args.blobs} shared blobs "
-              f"(built in {time.perf_counter() - started:.0f} s)")  # fmt: skip
+        print(f"[{size:,}] catalogue: {size:,} projects, {files:,} files, {args.blobs} shared blobs "
+              f"(built in {time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
 
         full_s, full_rss, full_result = in_child(work, "publish")
         tree = work / "mirror" / "pub" / "full"
         entries, written = tree_figures(tree)
-        print(f"full publish:        {full_s:8.1f} s  peak RSS {full_rss:6.0f} MB  {full_result}")
-        print(f"  tree: {entries:,} files ({written / 1e6:,.0f} MB written, the rest hardlinks)")
+        print(f"[{size:,}] full publish:        {full_s:8.1f} s  peak RSS {full_rss:6.0f} MB  {full_result}")
+        print(f"[{size:,}]   tree: {entries:,} files ({written / 1e6:,.0f} MB written, the rest hardlinks)", flush=True)
 
-        change_projects(args.changed, args.projects, blobs)
-        inc_s, inc_rss, inc_result = in_child(work, "publish")
-        print(f"incremental publish: {inc_s:8.1f} s  peak RSS {inc_rss:6.0f} MB  "
-              f"({args.changed:,} changed projects) {inc_result}")  # fmt: skip
+        change_projects(args.changed, size, blobs)
+        inc_s, inc_rss, inc_result = in_child(work, "publish", profile=args.profile)
+        print(f"[{size:,}] incremental publish: {inc_s:8.1f} s  peak RSS {inc_rss:6.0f} MB  "
+              f"({args.changed:,} changed projects) {inc_result}", flush=True)  # fmt: skip
 
         (work / "baseline.json").write_text(json.dumps({"files": entries, "bytes": written}))
         base_s, base_rss, _ = in_child(work, "baseline")
-        print(f"baseline:            {base_s:8.1f} s  peak RSS {base_rss:6.0f} MB  "
-              f"({entries:,} files, {written / 1e6:,.0f} MB)")  # fmt: skip
+        print(f"[{size:,}] baseline:            {base_s:8.1f} s  peak RSS {base_rss:6.0f} MB  "
+              f"({entries:,} files, {written / 1e6:,.0f} MB)", flush=True)  # fmt: skip
+        from django.db import connections
 
-        ratio = full_s / base_s
-        scale = PUBLIC_INDEX_PROJECTS / args.projects
-        print(f"ratio full/baseline: {ratio:.2f}  (target <= 3)")
-        print(f"incremental {args.changed:,} projects: {inc_s:.1f} s  (target < 10 s)")
-        print(f"peak memory: {max(full_rss, inc_rss):.0f} MB  (target < 500 MB)")
-        print(f"extrapolated to {PUBLIC_INDEX_PROJECTS:,} projects (linear): "
-              f"full publish {full_s * scale / 60:.1f} min, baseline {base_s * scale / 60:.1f} min")  # fmt: skip
-        print(f"(this process peak RSS, catalogue build included: "
-              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")  # fmt: skip
+        connections.close_all()
+        return {"size": size, "full": full_s, "incremental": inc_s, "baseline": base_s,
+                "peak": max(full_rss, inc_rss), "repodata": repodata_sizes(tree)}  # fmt: skip
     finally:
         if args.keep:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def repodata_sizes(tree: Path) -> str:
+    repomd = json.loads((tree / "repodata" / "repomd.json").read_bytes())
+    return ", ".join(
+        f"{key} {entry['size'] / 1e6:,.0f} MB ({entry['open_size'] / 1e6:,.0f} MB open)"
+        for key, entry in repomd["data"].items()
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--projects", default="100000,300000", help="sizes, comma-separated, measured in turn")
+    parser.add_argument("--files-per-project", type=int, default=10)
+    parser.add_argument("--changed", type=int, default=1_000)
+    parser.add_argument("--blobs", type=int, default=512, help="distinct real blobs the files share")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--profile", action="store_true", help="cProfile the incremental publish (to stderr)")
+    parser.add_argument("--child", choices=["publish", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--size-to", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.work, args.profile)
+        return
+    if args.size_to:  # one size, in a process of its own (Django is set up once per process)
+        args.size_to.write_text(json.dumps(measure(int(args.projects), args)))
+        return
+
+    results = []
+    for size in [int(size) for size in args.projects.split(",")]:
+        handle, name = tempfile.mkstemp(prefix="publish-bench-size-")
+        os.close(handle)
+        command = [sys.executable, __file__, "--projects", str(size), "--size-to", name]
+        command += ["--files-per-project", str(args.files_per_project), "--changed", str(args.changed)]
+        command += ["--blobs", str(args.blobs), *(["--keep"] if args.keep else [])]
+        command += ["--profile"] if args.profile else []
+        subprocess.run(command, check=True)
+        results.append(json.loads(Path(name).read_text()))
+        Path(name).unlink()
+
+    print()
+    print(f"{'projects':>9} {'full s':>8} {'baseline s':>10} {'full/base':>9} {'incr s':>7} {'peak MB':>8}  repodata")
+    for r in results:
+        print(f"{r['size']:>9,} {r['full']:8.1f} {r['baseline']:10.1f} {r['full'] / r['baseline']:9.2f} "
+              f"{r['incremental']:7.2f} {r['peak']:8.0f}  {r['repodata']}")  # fmt: skip
+    print(f"targets: full/baseline <= 2.5; incremental ({args.changed:,} changed) < 5 s; peak < 500 MB")
+    if len(results) > 1:
+        small, large = results[0], results[-1]
+        print(f"incremental {large['size']:,} / {small['size']:,} projects: "
+              f"{large['incremental'] / small['incremental']:.2f}  (target <= 1.2)")  # fmt: skip
+    largest = results[-1]
+    scale = PUBLIC_INDEX_PROJECTS / largest["size"]
+    print(
+        f"extrapolated from {largest['size']:,} to {PUBLIC_INDEX_PROJECTS:,} projects (linear): "
+        f"full publish {largest['full'] * scale / 60:.1f} min, baseline {largest['baseline'] * scale / 60:.1f} min"
+    )
 
 
 if __name__ == "__main__":

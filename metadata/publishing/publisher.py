@@ -25,13 +25,10 @@ from metadata.publishing.core_metadata import (
 from metadata.publishing.garbage import garbage_prune
 from metadata.publishing.linking import Linker
 from metadata.publishing.linking_inodes import spares_prune
+from metadata.publishing.parts import PARTS_FORMAT, ProjectParts
 from metadata.publishing.primary import PrimaryDB, export_primary_sqlite
 from metadata.publishing.projects import ProjectPages
-from metadata.publishing.render import (
-    root_html_chunks,
-    root_json_chunks,
-)
-from metadata.publishing.repodata import gzip_data_write, primary_db_write, repomd_bytes, timestamp_now
+from metadata.publishing.repodata import members_data_write, primary_db_write, repomd_bytes, timestamp_now
 from metadata.publishing.state import SCHEMA_VERSION, PublishState
 from metadata.publishing.tree import REPOMD, CollectionTree, spares_root
 from sync.filters import FilterSpec
@@ -165,8 +162,13 @@ class Publisher:
         finally:
             primary_db.close()
 
-        tree.stage_stream("simple/index.html", root_html_chunks(state.iter_projects()))
-        tree.stage_stream("simple/index.json", root_json_chunks(state.iter_projects(), last_serial))
+        # The root pages and primary.json come from cached parts: only the ranges that changed are rebuilt.
+        parts = ProjectParts(state.conn)
+        parts.refresh(None if full else state.changed_names, state.meta_get("parts"))
+        self.stats["parts_rebuilt"] = parts.rebuilt
+        tree.stage_stream("simple/index.html", parts.root_html_chunks())
+        tree.stage_stream("simple/index.json", parts.root_json_chunks(last_serial))
+        state.meta_set("parts", PARTS_FORMAT)
         state.meta_set("spec", spec_key)
         state.meta_set("last_serial", str(last_serial))
         state.meta_set("primary_db_marker", primary_db_marker)
@@ -198,7 +200,7 @@ class Publisher:
         # reads the state's uncommitted transaction, so it is written on this thread.
         with ThreadPoolExecutor(max_workers=1) as pool:
             primary_db_future = pool.submit(self._write_primary_db)
-            primary = gzip_data_write(tree, "primary.json.gz", lambda out: state.write_primary_json(out, slug))
+            primary = members_data_write(tree, "primary.json.gz", lambda out: parts.write_primary_gz(out, slug))
             primary_db = primary_db_future.result()
 
         for key, entry in (("primary", primary), ("primary_db", primary_db)):
@@ -243,4 +245,4 @@ class Publisher:
         return max(self.collection.revision, numbers.first() or 0) + 1
 
     def _write_primary_db(self) -> dict:
-        return primary_db_write(self.tree)
+        return primary_db_write(self.tree, self.stats)

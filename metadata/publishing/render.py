@@ -150,35 +150,57 @@ def project_json(normalized_name: str, last_serial: int, files: list[PublishedFi
     return (json.dumps(page, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
+ROOT_HTML_HEADER = (
+    "<!DOCTYPE html>\n<html>\n<head>\n"
+    f'<meta name="pypi:repository-version" content="{API_VERSION}">\n'
+    "<title>Simple index</title>\n</head>\n<body>\n"
+).encode()
+ROOT_HTML_FOOTER = b"</body>\n</html>\n"
+ROOT_JSON_FOOTER = b"]}\n"
+
+
+def root_html_entry(normalized: str, display: str) -> str:
+    """One project's line of the PEP 503 root page."""
+    return f'<a href="{_esc(normalized)}/">{_esc(display)}</a><br>\n'
+
+
+def root_json_entry(display: str, serial: int) -> str:
+    """One project's entry of the PEP 691 root page (without the separating comma)."""
+    return json.dumps({"name": display, "_last-serial": serial}, separators=(",", ":"), ensure_ascii=False)
+
+
+def root_json_header(last_serial: int) -> bytes:
+    """The PEP 691 root page up to its first project entry."""
+    meta = json.dumps({"api-version": API_VERSION, "_last-serial": last_serial}, separators=(",", ":"))
+    return f'{{"meta":{meta},"projects":['.encode()
+
+
 def root_html_chunks(projects: Iterable[tuple[str, str, int]]) -> Iterable[bytes]:
-    """PEP 503 root page, streamed: projects are (normalized, display name, serial) by name."""
-    yield (
-        "<!DOCTYPE html>\n<html>\n<head>\n"
-        f'<meta name="pypi:repository-version" content="{API_VERSION}">\n'
-        "<title>Simple index</title>\n</head>\n<body>\n"
-    ).encode()
+    """PEP 503 root page, streamed: projects are (normalized, display name, serial) by name.
+
+    The publisher assembles the same bytes from cached parts (metadata.publishing.parts); this
+    one-pass form is the reference its tests compare with.
+    """
+    yield ROOT_HTML_HEADER
     batch = []
     for normalized, display, _serial in projects:
-        batch.append(f'<a href="{_esc(normalized)}/">{_esc(display)}</a><br>\n')
+        batch.append(root_html_entry(normalized, display))
         if len(batch) >= 5000:
             yield "".join(batch).encode()
             batch = []
-    batch.append("</body>\n</html>\n")
-    yield "".join(batch).encode()
+    yield "".join(batch).encode() + ROOT_HTML_FOOTER
 
 
 def root_json_chunks(projects: Iterable[tuple[str, str, int]], last_serial: int) -> Iterable[bytes]:
-    """PEP 691 root page, streamed."""
-    meta = json.dumps({"api-version": API_VERSION, "_last-serial": last_serial}, separators=(",", ":"))
-    yield f'{{"meta":{meta},"projects":['.encode()
+    """PEP 691 root page, streamed (the reference form, like root_html_chunks)."""
+    yield root_json_header(last_serial)
     batch = []
     first = True
     for _normalized, display, serial in projects:
-        entry = json.dumps({"name": display, "_last-serial": serial}, separators=(",", ":"), ensure_ascii=False)
+        entry = root_json_entry(display, serial)
         batch.append(entry if first else "," + entry)
         first = False
         if len(batch) >= 5000:
             yield "".join(batch).encode()
             batch = []
-    batch.append("]}\n")
-    yield "".join(batch).encode()
+    yield "".join(batch).encode() + ROOT_JSON_FOOTER

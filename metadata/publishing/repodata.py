@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from core.fs import HashingWriter
+from metadata.publishing.blocks import write_blocks_gz
+from metadata.publishing.parts import OpenData
 from metadata.publishing.render import iso_time
 from metadata.publishing.tree import CollectionTree
-
-GZIP_LEVEL = 1  # repodata is rebuilt every revision: speed over the last few percent of size
 
 
 def timestamp_now() -> str:
@@ -21,28 +18,26 @@ def timestamp_now() -> str:
     return iso_time(datetime.now(UTC))
 
 
-def gzip_data_write(tree: CollectionTree, suffix: str, write_open: Callable[[Any], None]) -> dict:
-    """Write a repodata file through gzip (no name, no time: deterministic); its repomd entry."""
-    opened_info: dict[str, Any] = {}
+def members_data_write(tree: CollectionTree, suffix: str, write_members: Callable[[Any], OpenData]) -> dict:
+    """Write a repodata file of gzip members that `write_members(out)` writes (and whose open content it
+    describes); its repomd entry. The compressed bytes are hashed as they go to the disk."""
+    opened: list[OpenData] = []
 
     def write(compressed: Any) -> None:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=compressed, mtime=0, compresslevel=GZIP_LEVEL) as zipped:
-            opened = HashingWriter(zipped)
-            write_open(opened)
-        opened_info.update(open_sha256=opened.sha256.hexdigest(), open_size=opened.size)
+        opened.append(write_members(compressed))
 
     location, sha256, size = tree.write_data_stream("repodata", suffix, write)
-    return {"location": location, "sha256": sha256, "size": size, **opened_info}
+    return {"location": location, "sha256": sha256, "size": size, "open_sha256": opened[0].sha256,
+            "open_size": opened[0].size}  # fmt: skip
 
 
-def primary_db_write(tree: CollectionTree) -> dict:
-    """primary.sqlite.gz: the committed primary DB (nobody changes it until the next publish)."""
-
-    def copy(out: Any) -> None:
-        with open(tree.primary_db_path, "rb") as source:
-            shutil.copyfileobj(source, out, 1024 * 1024)
-
-    return gzip_data_write(tree, "primary.sqlite.gz", copy)
+def primary_db_write(tree: CollectionTree, stats: dict[str, int]) -> dict:
+    """primary.sqlite.gz: the committed primary DB (nobody changes it until the next publish), from the
+    cached members of its unchanged blocks (metadata.publishing.blocks)."""
+    cache = tree.work / "primary-blocks.sqlite"
+    return members_data_write(
+        tree, "primary.sqlite.gz", lambda out: write_blocks_gz(tree.primary_db_path, cache, out, stats)
+    )
 
 
 def repomd_bytes(

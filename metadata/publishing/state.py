@@ -2,7 +2,8 @@
 
 The state makes publication incremental and cheap: a publish changes the rows of the projects that
 changed in ONE SQLite transaction on the state itself, writes the root pages and primary.json from
-that transaction's view, and commits it together with the revision's journal row: that COMMIT is
+that transaction's view (from cached parts per range of projects, kept in the state too:
+metadata.publishing.parts), and commits it together with the revision's journal row: that COMMIT is
 the commit point of the publish (metadata.publishing.commit). A crash before it rolls the state back
 (SQLite's rollback journal), so nothing grows with the collection per revision: no copy of the state.
 It also remembers which data files became unreferenced, and since when, so that they are pruned
@@ -17,8 +18,8 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
 
+from metadata.publishing.parts import PARTS_SCHEMA
 from metadata.publishing.render import PublishedFile, package_location
 
 SCHEMA_VERSION = "1"
@@ -71,9 +72,10 @@ class PublishState:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.conn = open_durable(path)
-        self.conn.executescript(_STATE_SCHEMA)
+        self.conn.executescript(_STATE_SCHEMA + PARTS_SCHEMA)
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (name TEXT PRIMARY KEY) WITHOUT ROWID")
         self.changed = 0  # projects whose published content this transaction changed
+        self.changed_names: set[str] = set()  # their names: the ranges of cached parts to rebuild
         self.conn.execute("BEGIN IMMEDIATE")
 
     # -- the journal row (the commit record of a publish) -------------------------------------
@@ -145,6 +147,7 @@ class PublishState:
         if row is not None and row[0] == line:
             return False
         self.changed += 1
+        self.changed_names.add(name)
         new_paths = {path for file in files for path in file_paths(file)}
         old_paths = {path for filename, (sha, meta) in old.items() for path in _row_paths(filename, sha, meta)}
         self.garbage_add(old_paths - new_paths, now)
@@ -165,6 +168,7 @@ class PublishState:
         paths = {path for filename, (sha, meta) in old.items() for path in _row_paths(filename, sha, meta)}
         self.garbage_add(paths, now)
         self.changed += 1
+        self.changed_names.add(name)
         self.conn.execute("DELETE FROM files WHERE project = ?", (name,))
         self.conn.execute("DELETE FROM projects WHERE name = ?", (name,))
 
@@ -221,19 +225,6 @@ class PublishState:
                 is not None
             )
         return path in {self.meta_get("primary"), self.meta_get("primary_db")}
-
-    # -- repodata -----------------------------------------------------------------------------
-
-    def write_primary_json(self, out: BinaryIO, slug: str) -> None:
-        """primary.json: one project a line, by name, so that it streams both ways."""
-        out.write(f'{{"version":1,"collection":{json.dumps(slug)},"projects":[\n'.encode())
-        cursor = self.conn.execute("SELECT line FROM projects ORDER BY name")
-        first = True
-        while rows := cursor.fetchmany(2000):
-            chunk = ",\n".join(row[0] for row in rows)
-            out.write((chunk if first else ",\n" + chunk).encode())
-            first = False
-        out.write(b"\n]}\n")
 
     # -- lifecycle ----------------------------------------------------------------------------
 

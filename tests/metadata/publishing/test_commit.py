@@ -14,6 +14,7 @@ import pytest
 
 from metadata.models import Revision
 from metadata.publishing import commit as commit_module
+from metadata.publishing.parts import ProjectParts
 from metadata.publishing.publisher import Publisher
 from metadata.publishing.state import PublishState
 from metadata.publishing.tree import REPOMD, CollectionTree, flat_name
@@ -73,7 +74,7 @@ def repodata_names(root: Path) -> tuple[set[str], set[str]]:
         (CollectionTree, "stage", 3),  # while staging project pages
         (CollectionTree, "stage_stream", 2),  # while staging the root pages
         (Publisher, "_write_primary_db", 1),  # while writing primary.sqlite.gz (its DB is committed)
-        (PublishState, "write_primary_json", 1),  # while writing primary.json
+        (ProjectParts, "write_primary_gz", 1),  # while writing primary.json.gz
         (PublishState, "journal_set", 1),  # just before the commit point
         (commit_module, "sync_filesystem", 1),  # the flush before the commit point
     ],
