@@ -11,6 +11,7 @@ import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from mirrors.geo_tables import COUNTRY_CONTINENT
 from mirrors.mirrorlist import runtime
@@ -44,6 +45,12 @@ class Answer:
 
 def error(status: int, detail: str) -> Answer:
     return Answer(status, "application/json", json.dumps({"detail": detail}).encode(), {"Cache-Control": "no-store"})
+
+
+@lru_cache(maxsize=256)
+def _query(protocol: str | None, country: str | None, min_mirrors: int, max_mirrors: int, explain: bool) -> Query:
+    """Queries repeat (most ask for nothing but the defaults): one immutable object for each."""
+    return Query(protocol=protocol, country=country, min_mirrors=min_mirrors, max_mirrors=max_mirrors, explain=explain)
 
 
 def _flag(value: str | None) -> bool | None:
@@ -112,13 +119,7 @@ def mirrorlist_answer(
     geo = runtime.geo().lookup(ip)
     client = Client(ip, address.version, int(address), geo.country, geo.continent, geo.asn, geo.latitude,
                     geo.longitude)  # fmt: skip
-    query = Query(
-        protocol=protocol,
-        country=country,
-        min_mirrors=cfg.min_mirrors,
-        max_mirrors=cfg.max_mirrors,
-        explain=explain,
-    )
+    query = _query(protocol, country, cfg.min_mirrors, cfg.max_mirrors, explain)
     origin_url = f"{table.origin_base_url or request_base_url}pub/{slug}/"
     selection = select_mirrors(
         table, collection, client, query, rng=random.Random(seed) if seed is not None else _rng, origin_url=origin_url

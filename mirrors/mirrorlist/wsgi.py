@@ -50,8 +50,9 @@ class MirrorlistFastPath:
         return self.app(environ, start_response)
 
     def _answer(self, environ: dict, slug: str, start_response: Callable) -> Iterable[bytes] | None:
-        params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        if any(name in params for name in ADMIN_PARAMETERS):
+        query_string = environ.get("QUERY_STRING")
+        params = dict(parse_qsl(query_string, keep_blank_values=True)) if query_string else {}
+        if params and not params.keys().isdisjoint(ADMIN_PARAMETERS):
             return None
         cfg = runtime.config()
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -17,9 +18,15 @@ def parse_networks(cidrs: Sequence[str]) -> tuple[Network, ...]:
 def parse_address(text: str) -> Address | None:
     """An address, with IPv4-mapped IPv6 turned back into IPv4; None when it is not one."""
     text = text.strip()
+    if ":" not in text:
+        # inet_pton takes exactly the dotted quads ipaddress takes (no leading zeros, no short forms) at a
+        # quarter of the cost; every request parses one or two.
+        try:
+            return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, text))
+        except (OSError, ValueError):  # ValueError: an embedded NUL
+            return None
     try:
-        # The right class first: ip_address() tries IPv4 then IPv6 through exceptions, a few us a call.
-        address = ipaddress.IPv6Address(text) if ":" in text else ipaddress.IPv4Address(text)
+        address = ipaddress.IPv6Address(text)
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:

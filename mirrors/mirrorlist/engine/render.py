@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from mirrors.mirrorlist.engine.select import Selection
+from mirrors.mirrorlist.engine.select import Listed, Selection
 
 METALINK_NS = "urn:ietf:params:xml:ns:metalink"
 # RFC 5854 has no element for "also acceptable" hashes: older revisions a listed mirror may still serve go in
@@ -59,29 +58,53 @@ def render_json(document: dict[str, Any]) -> bytes:
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
-@lru_cache(maxsize=65536)
-def _entry_json(url: str, host: str, country: str | None, tier: str) -> str:
-    return _dumps({"url": url, "host": host, "country": country, "tier": tier})
+# id(a host's group of entries) -> (the group, its JSON objects). The memoised groups are the same objects
+# for every anonymous answer of a table and variant; keeping the group in the value keeps its id from being
+# reused while memoised. The dict starts again when full, so old tables' groups do not pile up.
+_GROUP_JSON: dict[int, tuple[tuple[Listed, ...], str]] = {}
+_MAX_GROUP_JSON = 65536
+
+
+def _group_json(group: tuple[Listed, ...]) -> str:
+    text = _GROUP_JSON.get(id(group))
+    if text is None or text[0] is not group:
+        body = ",".join(
+            _dumps({"url": entry.url, "host": entry.host, "country": entry.country, "tier": entry.tier})
+            for entry in group
+        )
+        if group[0].tier == "origin":  # the origin's group is made per request
+            return body
+        if len(_GROUP_JSON) >= _MAX_GROUP_JSON:
+            _GROUP_JSON.clear()
+        _GROUP_JSON[id(group)] = text = (group, body)
+    return text[1]
+
+
+def _json_head(selection: Selection) -> str:
+    """The collection's part of the JSON answer, up to the client's object (the same for every request)."""
+    head = selection.collection.memo.get("json-head")
+    if head is None:
+        current = selection.collection.current
+        fixed = _dumps(
+            {
+                "collection": selection.collection.slug,
+                "revision": current.number if current else None,
+                "repomd_sha256": current.sha256 if current else None,
+                "timestamp": current.timestamp if current else None,
+                **_revision_extras(selection),
+            }
+        )
+        head = selection.collection.memo["json-head"] = fixed[:-1] + ',"client":'
+    return head
 
 
 def render_json_fast(selection: Selection, *, table_version: int) -> bytes:
-    """The same bytes as render_json(selection_document(..., explain=False)), from cached per-entry pieces:
-    the answer every anonymous client gets is mostly entries that repeat from one request to the next."""
-    current = selection.collection.current
+    """The same bytes as render_json(selection_document(..., explain=False)), from memoised pieces: the
+    collection's head and the entries repeat from one request to the next."""
     client = selection.client
-    head = _dumps(
-        {
-            "collection": selection.collection.slug,
-            "revision": current.number if current else None,
-            "repomd_sha256": current.sha256 if current else None,
-            "timestamp": current.timestamp if current else None,
-            **_revision_extras(selection),
-            "client": {"ip": client.ip, "country": selection.country, "continent": selection.continent,
-                       "asn": client.asn},
-        }
-    )  # fmt: skip
-    entries = ",".join([_entry_json(e.url, e.host, e.country, e.tier) for e in selection.mirrors])
-    return f'{head[:-1]},"mirrors":[{entries}],"table_version":{table_version}}}'.encode()
+    who = _dumps({"ip": client.ip, "country": selection.country, "continent": selection.continent, "asn": client.asn})
+    entries = ",".join([_group_json(group) for group in selection.groups])
+    return f'{_json_head(selection)}{who},"mirrors":[{entries}],"table_version":{table_version}}}'.encode()
 
 
 def render_txt(selection: Selection) -> bytes:

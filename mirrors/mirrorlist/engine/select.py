@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 
 from mirrors.geo_tables import COUNTRY_CONTINENT
 from mirrors.mirrorlist.engine.table import CollectionEntry, HostEntry, Table, URLEntry
-from mirrors.mirrorlist.engine.weights import Bucket, DistanceFactor, weighted_draw, weighted_order
+from mirrors.mirrorlist.engine.weights import Bucket, DistanceFactor, bucket_order, weighted_draw, weighted_order
 
 TIERS = ("netblock", "asn", "country", "continent", "world", "origin")
 PROTOCOLS = ("https", "http", "rsync")
 # Without a `protocol`, installers get what they can use: https first, then http.
 DEFAULT_SCHEMES = ("https", "http")
 _SCHEME_ORDER = {scheme: index for index, scheme in enumerate(PROTOCOLS)}
-# Tiers larger than this (and than the room left) are drawn from precomputed buckets, not ordered in full.
-DRAW_THRESHOLD = 12
+# Buckets larger than this (and than the room left) are drawn by bisection and only as far as needed; smaller
+# ones are ordered in full from exponents memoised per client grid cell (engine.weights).
+DRAW_THRESHOLD = 64
 _NAMED_NETWORK_TIERS = ("netblock", "asn")
 
 
@@ -59,12 +60,20 @@ class Excluded:
 
 @dataclass
 class Selection:
+    """The answer: `groups` holds one tuple of entries per listed host (its usable URLs, best scheme first), in
+    order; anonymous answers reuse the same tuples from request to request (see _Lookup.entries)."""
+
     collection: CollectionEntry
     client: Client
     country: str | None
     continent: str | None
-    mirrors: list[Listed] = field(default_factory=list)
+    groups: list[tuple[Listed, ...]] = field(default_factory=list)
     excluded: list[Excluded] = field(default_factory=list)
+
+    @property
+    def mirrors(self) -> list[Listed]:
+        """Every listed URL, in order."""
+        return [entry for group in self.groups for entry in group]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +99,7 @@ class _Lookup:
         self.listed_hosts: set[int] = set()
         self.factor = DistanceFactor(client.latitude, client.longitude)
         self._usable = self._usable_map()
+        self._entries = self._variant_memo("entries")
         country = query.country or client.country
         self.selection = Selection(
             collection=collection,
@@ -130,7 +140,7 @@ class _Lookup:
 
     def _usable_map(self) -> dict[int, tuple[URLEntry, ...]]:
         key = ("urls", self.schemes, self.client.family)
-        usable = self.collection.draw_buckets.get(key)
+        usable = self.collection.memo.get(key)
         if usable is None:
             usable = {}
             for host_id, urls in self.collection.by_host.items():
@@ -139,18 +149,22 @@ class _Lookup:
                 )
                 if good:
                     usable[host_id] = tuple(good)
-            self.collection.draw_buckets[key] = usable
+            self.collection.memo[key] = usable
         return usable
+
+    def _variant_memo(self, name: str) -> dict:
+        """A dict kept with the collection for this (schemes, family) variant, shared by later requests."""
+        return self.collection.memo.setdefault((name, self.schemes, self.client.family), {})
 
     # ---- tiers --------------------------------------------------------------------------------------
 
     def bucket(self, kind: str, code: str | None, host_ids: Iterable[int]) -> Bucket:
         key = (kind, code, self.schemes, self.client.family)
-        bucket = self.collection.draw_buckets.get(key)
+        bucket = self.collection.memo.get(key)
         if bucket is None:  # made once per table and variant; a race makes the same bucket twice, harmlessly
             hosts = self.table.hosts
             bucket = Bucket.of([hosts[host_id] for host_id in host_ids if self.usable_urls(host_id)])
-            self.collection.draw_buckets[key] = bucket
+            self.collection.memo[key] = bucket
         return bucket
 
     def eligible(self, tier: str):
@@ -164,19 +178,33 @@ class _Lookup:
         room = min(self.query.max_mirrors, limit or self.query.max_mirrors) - len(self.listed_hosts)
         if room <= 0 or not host_ids:
             return
-        if kind and len(host_ids) > max(room, DRAW_THRESHOLD):
-            ordered = weighted_draw(
-                self.bucket(kind, code, host_ids), room, self.factor, self._rng, self.eligible(tier)
-            )
+        if kind:
+            bucket = self.bucket(kind, code, host_ids)
+            draw = weighted_draw if len(bucket.hosts) > max(room, DRAW_THRESHOLD) else bucket_order
+            ordered = draw(bucket, room, self.factor, self._rng, self.eligible(tier))
         else:
             hosts = self.table.hosts
             eligible = self.eligible(tier)
             candidates = [hosts[h] for h in host_ids if eligible(hosts[h]) and self.usable_urls(h)]
             ordered = weighted_order(candidates, self.factor, self._rng)[:room]
+        groups, listed = self.selection.groups, self.listed_hosts
         for host in ordered:
-            self.listed_hosts.add(host.id)
-            for url in self.usable_urls(host.id):
-                self.selection.mirrors.append(Listed(url.url, host.name, host.country, tier, reason, url.scheme))
+            listed.add(host.id)
+            groups.append(self.entries(host, tier, reason))
+
+    def entries(self, host: HostEntry, tier: str, reason: str) -> tuple[Listed, ...]:
+        """The host's listed entries (one per usable URL); without a reason (no explain) they are the same for
+        every request of the table and variant, so they are made once."""
+        if reason:
+            return self._make_entries(host, tier, reason)
+        key = (host.id, tier)
+        made = self._entries.get(key)
+        if made is None:
+            made = self._entries[key] = self._make_entries(host, tier, "")
+        return made
+
+    def _make_entries(self, host: HostEntry, tier: str, reason: str) -> tuple[Listed, ...]:
+        return tuple(Listed(u.url, host.name, host.country, tier, reason, u.scheme) for u in self.usable_urls(host.id))
 
     def run(self, rng: random.Random, origin_url: str | None) -> Selection:
         self._rng = rng
@@ -187,20 +215,23 @@ class _Lookup:
         if client.asn is not None:
             self.add_tier("asn", table.by_asn.get(client.asn, ()), f"client in AS{client.asn}" if explain else "")
         if selection.country:
-            self.add_tier("country", collection.by_country.get(selection.country, ()), f"in {selection.country}",
-                          kind="country", code=selection.country)  # fmt: skip
+            reason = f"in {selection.country}" if explain else ""
+            self.add_tier("country", collection.by_country.get(selection.country, ()), reason, kind="country",
+                          code=selection.country)  # fmt: skip
         if selection.continent:
-            redirected = table.continent_redirects.get(selection.country or "")
-            reason = f"on continent {selection.continent}" + (
-                f" (redirect for {selection.country})" if redirected else ""
-            )
+            reason = ""
+            if explain:
+                redirected = table.continent_redirects.get(selection.country or "")
+                reason = f"on continent {selection.continent}" + (
+                    f" (redirect for {selection.country})" if redirected else ""
+                )
             self.add_tier("continent", collection.by_continent.get(selection.continent, ()), reason,
                           kind="continent", code=selection.continent)  # fmt: skip
         minimum = self.query.min_mirrors
-        reason = f"rest of the world: fewer than {minimum} mirrors listed before"
+        reason = f"rest of the world: fewer than {minimum} mirrors listed before" if explain else ""
         self.add_tier("world", collection.public_hosts, reason, kind="world", limit=minimum)
         if origin_url and (self.query.protocol is None or origin_url.startswith(self.query.protocol + "://")):
-            selection.mirrors.append(Listed(origin_url, "origin", None, "origin", "the origin, last resort", ""))
+            selection.groups.append((Listed(origin_url, "origin", None, "origin", "the origin, last resort", ""),))
         if self.query.explain:
             self.explain_exclusions()
         return selection

@@ -1,8 +1,13 @@
 """Weighted random order within a tier: bandwidth, times a distance factor where coordinates exist.
 
+The factor is 1 / (1 + distance / DISTANCE_HALF_KM) from the client; distance by the equirectangular
+approximation (within a few percent of the great circle up to a few thousand km: a weight needs no more).
+
 Two ways to the same distribution (successive weighted draws without replacement, P(next = i) proportional
 to w_i among those left):
-- small tiers: Efraimidis-Spirakis keys (u ** (1 / w)), sorted;
+- small tiers: Efraimidis-Spirakis keys u ** (1 / w), sorted. A bucket (a country's, a continent's) keeps
+  each host's position in radians and 1 / bandwidth, so the exponents 1 / w of a request are one
+  comprehension over plain floats;
 - large tiers, of which only the first few are listed: draws from the precomputed cumulative bandwidths of
   the bucket (bisect), each accepted with probability = its distance factor (<= 1), already drawn or
   refused hosts drawn again are skipped. Cost O(k log n) instead of O(n) per request.
@@ -24,51 +29,80 @@ from mirrors.mirrorlist.engine.table import HostEntry
 DISTANCE_HALF_KM = 1000.0
 UNKNOWN_FACTOR = 0.5
 _EARTH_RADIUS_KM = 6371.0
+_KM_PER_RADIAN_PER_HALF = _EARTH_RADIUS_KM / DISTANCE_HALF_KM
+_PI, _TAU = math.pi, 2 * math.pi
+
+# (latitude, longitude, cosine of the latitude), in radians: what a distance needs of a point, made once.
+Position = tuple[float, float, float]
+
+
+def position(latitude: float | None, longitude: float | None) -> Position | None:
+    if latitude is None or longitude is None:
+        return None
+    lat = math.radians(latitude)
+    return lat, math.radians(longitude), math.cos(lat)
+
+
+def _distance_term(client: Position, host: Position) -> float:
+    """distance / DISTANCE_HALF_KM, so that the factor is 1 / (1 + this)."""
+    dlon = (host[1] - client[1] + _PI) % _TAU - _PI
+    return _KM_PER_RADIAN_PER_HALF * math.hypot(dlon * (client[2] + host[2]) * 0.5, host[0] - client[0])
+
+
+class DistanceFactor:
+    """The distance factor of hosts from one client (1 for everyone when the client has no coordinates)."""
+
+    __slots__ = ("_cache", "known", "place")
+
+    def __init__(self, latitude: float | None, longitude: float | None) -> None:
+        self.place = position(latitude, longitude)
+        self.known = self.place is not None
+        self._cache: dict[int, float] = {}  # per lookup: a host drawn twice is measured once
+
+    def __call__(self, host: HostEntry) -> float:
+        if self.place is None:
+            return 1.0
+        cached = self._cache.get(host.id)
+        if cached is None:
+            where = position(host.latitude, host.longitude)
+            cached = UNKNOWN_FACTOR if where is None else 1.0 / (1.0 + _distance_term(self.place, where))
+            self._cache[host.id] = cached
+        return cached
 
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
     """The hosts of one tier that have a usable URL for one (schemes, family) variant, with cumulative
-    bandwidths for weighted draws; built once per table and variant, then shared by every request."""
+    bandwidths for weighted draws, each host's position and 1 / bandwidth; built once per table and variant,
+    then shared by every request."""
 
     hosts: tuple[HostEntry, ...]
     cumulative: tuple[float, ...]
+    positions: tuple[Position | None, ...]
+    inverse_bandwidths: tuple[float, ...]
 
     @classmethod
     def of(cls, hosts: Sequence[HostEntry]) -> Bucket:
-        return cls(tuple(hosts), tuple(accumulate(max(host.bandwidth, 1) for host in hosts)))
+        bandwidths = [max(host.bandwidth, 1) for host in hosts]
+        return cls(
+            tuple(hosts),
+            tuple(accumulate(bandwidths)),
+            tuple(position(host.latitude, host.longitude) for host in hosts),
+            tuple(1.0 / bandwidth for bandwidth in bandwidths),
+        )
 
-
-class DistanceFactor:
-    """1 / (1 + distance / DISTANCE_HALF_KM) from the client, or 1 for everyone when the client has none.
-
-    Distance by the equirectangular approximation (one cosine, cached per host): within a few percent of
-    the great circle up to a few thousand km, and a weight needs no more.
-    """
-
-    __slots__ = ("_cache", "_cos", "_lat", "_lon", "known")
-
-    def __init__(self, latitude: float | None, longitude: float | None) -> None:
-        self.known = latitude is not None and longitude is not None
-        self._cache: dict[int, float] = {}  # per lookup: a host drawn twice is measured once
-        if self.known:
-            self._lat, self._lon = math.radians(latitude), math.radians(longitude)
-            self._cos = math.cos(self._lat)
-
-    def __call__(self, host: HostEntry) -> float:
-        if not self.known:
-            return 1.0
-        cached = self._cache.get(host.id)
-        if cached is not None:
-            return cached
-        if host.latitude is None or host.longitude is None:
-            return UNKNOWN_FACTOR
-        lat = math.radians(host.latitude)
-        dlon = (math.radians(host.longitude) - self._lon + math.pi) % (2 * math.pi) - math.pi
-        x = dlon * (self._cos + math.cos(lat)) / 2
-        distance = _EARTH_RADIUS_KM * math.hypot(x, lat - self._lat)
-        factor = self._cache[host.id] = 1.0 / (1.0 + distance / DISTANCE_HALF_KM)
-        return factor
+    def exponents(self, client: Position | None) -> Sequence[float]:
+        """1 / (bandwidth x distance factor) of each host."""
+        if client is None:
+            return self.inverse_bandwidths
+        clat, clon, ccos = client
+        scale, unknown = _KM_PER_RADIAN_PER_HALF, 1.0 / UNKNOWN_FACTOR
+        hypot = math.hypot
+        return [
+            inverse * (unknown if where is None else 1.0 + scale * hypot(
+                ((where[1] - clon + _PI) % _TAU - _PI) * (ccos + where[2]) * 0.5, where[0] - clat))
+            for where, inverse in zip(self.positions, self.inverse_bandwidths, strict=True)
+        ]  # fmt: skip
 
 
 def weighted_order(hosts: Sequence[HostEntry], factor: DistanceFactor, rng: random.Random) -> list[HostEntry]:
@@ -82,13 +116,30 @@ def weighted_order(hosts: Sequence[HostEntry], factor: DistanceFactor, rng: rand
     return [hosts[index] for _key, index in keyed]
 
 
+def bucket_order(
+    bucket: Bucket, count: int, factor: DistanceFactor, rng: random.Random, eligible: Callable[[HostEntry], bool]
+) -> list[HostEntry]:
+    """Up to `count` eligible hosts of a small bucket in weighted random order (Efraimidis-Spirakis keys)."""
+    random_ = rng.random
+    keys = [random_() ** exponent for exponent in bucket.exponents(factor.place)]
+    chosen: list[HostEntry] = []
+    hosts = bucket.hosts
+    for index in sorted(range(len(keys)), key=keys.__getitem__, reverse=True):
+        host = hosts[index]
+        if eligible(host):
+            chosen.append(host)
+            if len(chosen) == count:
+                break
+    return chosen
+
+
 def weighted_draw(
     bucket: Bucket, count: int, factor: DistanceFactor, rng: random.Random, eligible: Callable[[HostEntry], bool]
 ) -> list[HostEntry]:
     """Up to `count` eligible hosts of a large bucket, drawn by weight. Once the hosts already drawn (or
     refused) hold half the weight, draws would mostly hit them again: the rest is ordered exactly instead."""
     chosen: list[HostEntry] = []
-    cumulative, hosts = bucket.cumulative, bucket.hosts
+    cumulative, hosts, positions = bucket.cumulative, bucket.hosts, bucket.positions
     if not hosts:
         return chosen
     seen: set[int] = set()
@@ -97,21 +148,25 @@ def weighted_draw(
     attempts, limit = 0, 4 * count + 16
     random_ = rng.random
     last = len(hosts) - 1
+    client = factor.place
     while len(chosen) < count and attempts < limit and seen_weight < half:
         attempts += 1
         index = bisect_right(cumulative, random_() * total)
         if index > last:
             index = last
-        host = hosts[index]
-        if host.id in seen:
+        if index in seen:
             continue
-        if factor.known and random_() >= factor(host):
-            continue  # rejected for distance: may be drawn again
-        seen.add(host.id)
+        if client is not None:
+            where = positions[index]
+            accept = UNKNOWN_FACTOR if where is None else 1.0 / (1.0 + _distance_term(client, where))
+            if random_() >= accept:
+                continue  # rejected for distance: may be drawn again
+        seen.add(index)
         seen_weight += cumulative[index] - (cumulative[index - 1] if index else 0.0)
+        host = hosts[index]
         if eligible(host):
             chosen.append(host)
     if len(chosen) < count and len(seen) < len(hosts):
-        rest = [host for host in hosts if host.id not in seen and eligible(host)]
+        rest = [host for index, host in enumerate(hosts) if index not in seen and eligible(host)]
         chosen += weighted_order(rest, factor, rng)[: count - len(chosen)]
     return chosen
