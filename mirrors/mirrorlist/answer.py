@@ -115,9 +115,8 @@ def mirrorlist_answer(
     if collection is None:
         return error(404, f"no collection {slug[:100]!r}")
 
-    ip = str(address)
-    geo = runtime.geo().lookup(ip)
-    client = Client(ip, address.version, int(address), geo.country, geo.continent, geo.asn, geo.latitude,
+    geo = runtime.geo().lookup(address.text)
+    client = Client(address.text, address.family, address.value, geo.country, geo.continent, geo.asn, geo.latitude,
                     geo.longitude)  # fmt: skip
     query = _query(protocol, country, cfg.min_mirrors, cfg.max_mirrors, explain)
     origin_url = f"{table.origin_base_url or request_base_url}pub/{slug}/"

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from mirrors.mirrorlist.engine.address import Network, parse_networks
+from mirrors.mirrorlist.engine.address import TrustedNetworks
 from mirrors.mirrorlist.engine.geo import GeoResolver
 from mirrors.mirrorlist.engine.holder import TableHolder
 
@@ -28,7 +28,7 @@ class Config:
     poll: bool
     geoip_db: str | None
     geoip_asn_db: str | None
-    trusted_proxies: tuple[Network, ...]
+    trusted_proxies: TrustedNetworks
     min_mirrors: int
     max_mirrors: int
     cache_seconds: int
@@ -49,7 +49,7 @@ class Config:
             poll=settings.MIRRORLIST_POLL,
             geoip_db=settings.GEOIP_DB,
             geoip_asn_db=settings.GEOIP_ASN_DB,
-            trusted_proxies=parse_networks(settings.TRUSTED_PROXIES),
+            trusted_proxies=TrustedNetworks(settings.TRUSTED_PROXIES),
             min_mirrors=settings.MIRRORLIST_MIN_MIRRORS,
             max_mirrors=settings.MIRRORLIST_MAX_MIRRORS,
             cache_seconds=settings.MIRRORLIST_CACHE_SECONDS,
@@ -88,7 +88,7 @@ def holder() -> TableHolder:
     global _holder
     cfg = config()
     current = _holder
-    if current is None or current.cache_path != cfg.cache_path:
+    if current is None or (current.cache_path is not cfg.cache_path and current.cache_path != cfg.cache_path):
         with _lock:
             if _holder is None or _holder.cache_path != cfg.cache_path:
                 from mirrors.mirrorlist.sources import snapshot_source

@@ -83,7 +83,7 @@ class _ReloadingReader:
             self.reader, self.database_type, self.error = reader, reader.metadata().database_type, ""
 
     def current(self) -> maxminddb.Reader | None:
-        if self.path:
+        if self.path and time.monotonic() - self._checked >= CHECK_INTERVAL_SECONDS:
             self._check()
         return self.reader
 
@@ -100,6 +100,8 @@ class GeoResolver:
         self.asn = _ReloadingReader(asn_db)
 
     def lookup(self, ip: str) -> GeoInfo:
+        """What the databases say of the address; fields of the wrong type (a damaged or foreign database)
+        count as unknown."""
         country = continent = None
         latitude = longitude = None
         asn = None
@@ -107,16 +109,23 @@ class GeoResolver:
         if reader is not None and "ASN" not in (self.location.database_type or ""):
             record = _get(reader, ip)
             if record:
-                country = (record.get("country") or record.get("registered_country") or {}).get("iso_code")
-                continent = (record.get("continent") or {}).get("code")
+                country = _code((record.get("country") or record.get("registered_country") or {}).get("iso_code"))
+                continent = _code((record.get("continent") or {}).get("code"))
                 location = record.get("location")  # City (and Enterprise) databases only
                 if location:
-                    latitude, longitude = location.get("latitude"), location.get("longitude")
+                    latitude, longitude = (
+                        _degrees(location.get("latitude"), 90),
+                        _degrees(location.get("longitude"), 180),
+                    )
+                    if latitude is None or longitude is None:
+                        latitude = longitude = None
         reader = self.asn.current()
         if reader is not None and "ASN" in (self.asn.database_type or ""):
             record = _get(reader, ip)
             if record:
                 asn = record.get("autonomous_system_number")
+                if type(asn) is not int or not 0 <= asn < 2**32:
+                    asn = None
         if country is None and asn is None:
             return NO_GEO
         return GeoInfo(country, continent, latitude, longitude, asn)
@@ -128,3 +137,18 @@ def _get(reader: maxminddb.Reader, ip: str) -> dict | None:
     except (ValueError, TypeError, maxminddb.errors.InvalidDatabaseError):
         return None
     return record if isinstance(record, dict) else None
+
+
+def _code(value: object) -> str | None:
+    """A country or continent code: two ASCII letters, upper case."""
+    return (
+        value
+        if type(value) is str and len(value) == 2 and value.isascii() and value.isalpha() and value.isupper()
+        else None
+    )
+
+
+def _degrees(value: object, limit: float) -> float | None:
+    if type(value) not in (float, int) or not -limit <= value <= limit:
+        return None
+    return float(value)

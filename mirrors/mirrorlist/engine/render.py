@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -72,8 +73,6 @@ def _group_json(group: tuple[Listed, ...]) -> str:
             _dumps({"url": entry.url, "host": entry.host, "country": entry.country, "tier": entry.tier})
             for entry in group
         )
-        if group[0].tier == "origin":  # the origin's group is made per request
-            return body
         if len(_GROUP_JSON) >= _MAX_GROUP_JSON:
             _GROUP_JSON.clear()
         _GROUP_JSON[id(group)] = text = (group, body)
@@ -102,7 +101,14 @@ def render_json_fast(selection: Selection, *, table_version: int) -> bytes:
     """The same bytes as render_json(selection_document(..., explain=False)), from memoised pieces: the
     collection's head and the entries repeat from one request to the next."""
     client = selection.client
-    who = _dumps({"ip": client.ip, "country": selection.country, "continent": selection.continent, "asn": client.asn})
+    # By hand (json.dumps's Python layers cost more than the rest of this function): the same bytes, as the
+    # strings go through the same C escaping and the ASN is an int or None (engine.geo makes sure).
+    country, continent, asn = selection.country, selection.continent, client.asn
+    who = (
+        f'{{"ip":{_quote(client.ip)},"country":{"null" if country is None else _quote(country)},'
+        f'"continent":{"null" if continent is None else _quote(continent)},'
+        f'"asn":{"null" if asn is None else int(asn)}}}'
+    )
     entries = ",".join([_group_json(group) for group in selection.groups])
     return f'{_json_head(selection)}{who},"mirrors":[{entries}],"table_version":{table_version}}}'.encode()
 

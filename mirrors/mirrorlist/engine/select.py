@@ -231,7 +231,13 @@ class _Lookup:
         reason = f"rest of the world: fewer than {minimum} mirrors listed before" if explain else ""
         self.add_tier("world", collection.public_hosts, reason, kind="world", limit=minimum)
         if origin_url and (self.query.protocol is None or origin_url.startswith(self.query.protocol + "://")):
-            selection.groups.append((Listed(origin_url, "origin", None, "origin", "the origin, last resort", ""),))
+            key = ("origin", origin_url)
+            origin = collection.memo.get(key)
+            if origin is None:  # one group per origin address, so that its JSON is memoised like the others'
+                origin = collection.memo[key] = (
+                    Listed(origin_url, "origin", None, "origin", "the origin, last resort", ""),
+                )
+            selection.groups.append(origin)
         if self.query.explain:
             self.explain_exclusions()
         return selection

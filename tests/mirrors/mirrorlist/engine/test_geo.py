@@ -44,3 +44,23 @@ def test_replaced_file_is_reloaded(tmp_path, monkeypatch):
     os.replace(tmp_path / "new.mmdb", path)
     monkeypatch.setattr(geo, "CHECK_INTERVAL_SECONDS", 0.0)
     assert resolver.lookup("192.0.2.1").country == "FR"
+
+
+def test_fields_of_the_wrong_type_count_as_unknown(tmp_path):
+    """A damaged or foreign database must not put odd values into answers (the JSON is built by hand)."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    city = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-City")
+    city.insert_network(IPSet(["192.0.2.0/24"]), {"country": {"iso_code": 'D"E'}, "continent": {"code": 7},
+                                                  "location": {"latitude": "north", "longitude": 13.4}})  # fmt: skip
+    city.insert_network(IPSet(["198.51.100.0/24"]), {"country": {"iso_code": "FR"}, "continent": {"code": "EU"},
+                                                     "location": {"latitude": 123.0, "longitude": 2.0}})  # fmt: skip
+    city.to_db_file(str(tmp_path / "city.mmdb"))
+    asn = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-ASN")
+    asn.insert_network(IPSet(["192.0.2.0/24"]), {"autonomous_system_number": "64500"})
+    asn.to_db_file(str(tmp_path / "asn.mmdb"))
+    resolver = GeoResolver(str(tmp_path / "city.mmdb"), str(tmp_path / "asn.mmdb"))
+    assert resolver.lookup("192.0.2.9") is NO_GEO
+    info = resolver.lookup("198.51.100.9")
+    assert (info.country, info.continent, info.latitude, info.longitude) == ("FR", "EU", None, None)
