@@ -99,7 +99,8 @@ class _Lookup:
         self.listed_hosts: set[int] = set()
         self.factor = DistanceFactor(client.latitude, client.longitude)
         self._usable = self._usable_map()
-        self._entries = self._variant_memo("entries")
+        # Each host's entries for this (schemes, family) variant, shared by later requests.
+        self._entries = collection.memo.setdefault(("entries", self.schemes, client.family), {})
         country = query.country or client.country
         self.selection = Selection(
             collection=collection,
@@ -152,10 +153,6 @@ class _Lookup:
             self.collection.memo[key] = usable
         return usable
 
-    def _variant_memo(self, name: str) -> dict:
-        """A dict kept with the collection for this (schemes, family) variant, shared by later requests."""
-        return self.collection.memo.setdefault((name, self.schemes, self.client.family), {})
-
     # ---- tiers --------------------------------------------------------------------------------------
 
     def bucket(self, kind: str, code: str | None, host_ids: Iterable[int]) -> Bucket:
@@ -168,8 +165,13 @@ class _Lookup:
         return bucket
 
     def eligible(self, tier: str):
+        listed, refusal = self.listed_hosts, self.host_refusal
+
         def check(host: HostEntry) -> bool:
-            return host.id not in self.listed_hosts and not self.host_refusal(host, tier)
+            if host.id in listed:
+                return False
+            # Most hosts are public and serve everyone: no refusal to look for.
+            return not (host.private or host.allowed_countries) or not refusal(host, tier)
 
         return check
 
