@@ -18,8 +18,8 @@ from pathlib import Path
 
 from core.fs import fsync_dir, fsync_file
 from sync.blobstore import blob_path
-from sync.engine.blobfile import BlobFile, chunk_buffer
 from sync.engine.archive import BadArchive, archive_check
+from sync.engine.blobfile import BlobFile, chunk_buffer
 from sync.engine.http import Client, FetchError, retrying
 
 logger = logging.getLogger("sync")
