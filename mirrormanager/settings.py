@@ -175,7 +175,7 @@ MIRRORLIST_REDIS_URL = ENV.get("MIRRORLIST_REDIS_URL") or None
 MIRRORLIST_CACHE_SECONDS = env_int(ENV, "MIRRORLIST_CACHE_SECONDS", 60, minimum=0)
 
 # Sync tuning (defaults measured on a 2-core machine; see bench/RESULTS.md).
-SYNC_DOWNLOAD_WORKERS = env_int(ENV, "SYNC_DOWNLOAD_WORKERS", 8, minimum=1)
+SYNC_DOWNLOAD_WORKERS = env_int(ENV, "SYNC_DOWNLOAD_WORKERS", 16, minimum=1)
 SYNC_INDEX_WORKERS = env_int(ENV, "SYNC_INDEX_WORKERS", 16, minimum=1)
 SYNC_CONNECT_TIMEOUT = env_int(ENV, "SYNC_CONNECT_TIMEOUT", 10, minimum=1)
 SYNC_READ_TIMEOUT = env_int(ENV, "SYNC_READ_TIMEOUT", 60, minimum=1)

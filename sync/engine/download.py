@@ -10,7 +10,6 @@ import errno
 import hashlib
 import logging
 import os
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -20,10 +19,9 @@ from pathlib import Path
 from core.fs import fsync_dir, fsync_file
 from sync.blobstore import blob_path
 from sync.engine.archive import BadArchive, archive_check
+from sync.engine.blobfile import BlobFile, chunk_buffer
 from sync.engine.http import Client, FetchError, retrying
 
-CHUNK_BYTES = 1024 * 1024
-_buffers = threading.local()
 logger = logging.getLogger("sync")
 
 
@@ -176,9 +174,7 @@ def _fetch_verified(
     """Stream the body into tmp_path and check it (size, sha256, or the archive): (sha256, size)."""
     limits = client.limits
     started = time.monotonic()
-    buffer = getattr(_buffers, "buffer", None)
-    if buffer is None:
-        buffer = _buffers.buffer = memoryview(bytearray(CHUNK_BYTES))
+    buffer = chunk_buffer()
     digest = hashlib.sha256()
     size = 0
     with client.open_body(job.url) as body:
@@ -192,16 +188,21 @@ def _fetch_verified(
                 f"{job.filename}: upstream sends {body.length} bytes, the index says {job.expected_size}",
                 retryable=True,
             )
-        with open(tmp_path, "wb", buffering=0) as handle:
+        with BlobFile(tmp_path) as out:
+            # Reads fill the buffer from `filled` on; a full buffer is written whole (aligned for
+            # O_DIRECT), the partial last one at the end.
+            filled = 0
             while True:
                 if cancelled():
                     raise FetchError(f"{job.filename}: cancelled", retryable=False)
-                count = body.readinto(buffer)
+                count = body.readinto(buffer[filled:])
                 if not count:
                     break
-                chunk = buffer[:count]
-                digest.update(chunk)
-                handle.write(chunk)
+                digest.update(buffer[filled : filled + count])
+                filled += count
+                if filled == len(buffer):
+                    out.write_full(buffer)
+                    filled = 0
                 size += count
                 tally["bytes"] += count
                 on_bytes(count)
@@ -211,6 +212,7 @@ def _fetch_verified(
                         retryable=False,
                     )
                 _check_rate(job, limits.min_rate_bytes, limits.read_timeout, started, size)
+            out.write_last(buffer[:filled])
     if body.length is not None and size != body.length:
         raise FetchError(f"{job.filename}: truncated, {size} of {body.length} bytes", retryable=True)
     if job.expected_size is not None and size != job.expected_size:
