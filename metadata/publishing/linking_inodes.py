@@ -61,7 +61,7 @@ def copy_file(source: Path, target: Path, tmp_dir: Path) -> None:
     atomic_write(target, copy, tmp_dir=tmp_dir, prefix=".copy-")
 
 
-def link_or_copy(source: Path, dest: Path, *, tmp_dir: Path, spares_root: Path) -> None:
+def link_or_copy(source: Path | str, dest: Path | str, *, tmp_dir: Path, spares_root: Path) -> None:
     """Make `dest` (which must not exist) hold `source`'s bytes: a hardlink of it; of a spare when the
     source has too many links (EMLINK); a copy when links fail (another file system, EXDEV/EPERM)."""
     try:
@@ -69,11 +69,12 @@ def link_or_copy(source: Path, dest: Path, *, tmp_dir: Path, spares_root: Path) 
         return
     except OSError as error:
         if error.errno == errno.EMLINK:
+            source, dest = Path(source), Path(dest)
             _link_spare(source, dest, tmp_dir=tmp_dir, folder=spare_folder(spares_root, source))
             return
         if error.errno not in (errno.EXDEV, errno.EPERM):
             raise
-    copy_file(source, dest, tmp_dir)
+    copy_file(Path(source), Path(dest), tmp_dir)
 
 
 def _link_spare(source: Path, dest: Path, *, tmp_dir: Path, folder: Path) -> None:
