@@ -179,7 +179,7 @@ class CollectionTree:
         try:
             link_or_copy(source, target, tmp_dir=self.tmp, spares_root=self.spares)
         except FileExistsError:
-            return relink_if_replaced(Path(source), Path(target), tmp_dir=self.tmp, spares_root=self.spares)
+            return relink_if_replaced(source, target, tmp_dir=self.tmp, spares_root=self.spares)
         return True
 
     def write_data_stream(self, relative_dir: str, suffix: str, write: Callable[[Any], None]) -> tuple[str, str, int]:
