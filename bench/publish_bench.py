@@ -224,6 +224,7 @@ def publish(full: bool) -> dict:
             return real_run(self)
         finally:
             stats.update(self.stats)
+            stats["seconds"] = dict(self.timings)
 
     Publisher.run = run
     revision = collection_publish(collection=Collection.objects.get(slug="full"), full=full)
@@ -233,6 +234,7 @@ def publish(full: bool) -> dict:
         "files": revision.files,
         "syncfs_s": round(flushing["seconds"], 2),
         **{key: stats[key] for key in ("pages_staged", "parts_rebuilt", "blocks_compressed", "blocks") if key in stats},
+        "stages_s": stats.get("seconds", {}),  # projects, parts, repodata (with the root pages), commit
     }
 
 
