@@ -123,13 +123,13 @@ def make_catalogue(projects: int, files: int, blobs: list[tuple[str, int, str]])
     CatalogueSerial.objects.update_or_create(pk=1, defaults={"value": serial})
 
 
-def change_projects(count: int, projects: int, blobs: list[tuple[str, int, str]]) -> None:
-    """Give `count` random projects one new wheel each, as a sync would."""
+def change_projects(count: int, projects: int, blobs: list[tuple[str, int, str]], *, round_: int = 0) -> None:
+    """Give `count` random projects one new wheel each, as a sync would (round_ > 0: another set, for --rerun)."""
     from datetime import UTC, datetime
 
     from sync.models import CatalogueSerial, File, Project
 
-    rng = random.Random(42)
+    rng = random.Random(42 + round_)
     chosen = sorted(rng.sample(range(projects), min(count, projects)))
     serial = CatalogueSerial.objects.get(pk=1).value
     wheel = next(b for b in blobs if b[2] == "wheel")
@@ -138,10 +138,11 @@ def change_projects(count: int, projects: int, blobs: list[tuple[str, int, str]]
         serial += 1
         project = Project.objects.get(normalized_name=f"proj-{index:07d}")
         Project.objects.filter(pk=project.pk).update(change_serial=serial)
-        filename = f"proj_{index:07d}-99.0-py3-none-any.whl"
+        version = f"99.{round_}"
+        filename = f"proj_{index:07d}-{version}-py3-none-any.whl"
         new_files.append(
             File(
-                project=project, filename=filename, version="99.0", package_type=File.PackageType.WHEEL,
+                project=project, filename=filename, version=version, package_type=File.PackageType.WHEEL,
                 url=f"https://upstream.example/f/{filename}", sha256=wheel[0], size=wheel[1],
                 upload_time=datetime(2025, 1, 1, tzinfo=UTC), state=File.State.STORED,
             )
@@ -181,7 +182,8 @@ def child(phase: str, work: Path, profile: bool) -> None:
         profiler = cProfile.Profile()
         result = profiler.runcall(publish, False)
         report = io.StringIO()
-        pstats.Stats(profiler, stream=report).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler, stream=report).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler, stream=report).sort_stats("tottime").print_stats(25)
         print(report.getvalue(), file=sys.stderr)
     elif phase == "publish":
         result = publish(False)
@@ -222,6 +224,7 @@ def publish(full: bool) -> dict:
             return real_run(self)
         finally:
             stats.update(self.stats)
+            stats["seconds"] = dict(self.timings)
 
     Publisher.run = run
     revision = collection_publish(collection=Collection.objects.get(slug="full"), full=full)
@@ -231,6 +234,7 @@ def publish(full: bool) -> dict:
         "files": revision.files,
         "syncfs_s": round(flushing["seconds"], 2),
         **{key: stats[key] for key in ("pages_staged", "parts_rebuilt", "blocks_compressed", "blocks") if key in stats},
+        "stages_s": stats.get("seconds", {}),  # projects, parts, repodata (with the root pages), commit
     }
 
 
@@ -277,7 +281,7 @@ def measure(size: int, args: argparse.Namespace) -> dict:
         print(f"[{size:,}] catalogue: {size:,} projects, {files:,} files, {args.blobs} shared blobs "
               f"(built in {time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
 
-        full_s, full_rss, full_result = in_child(work, "publish")
+        full_s, full_rss, full_result = in_child(work, "publish", profile=args.profile_full)
         tree = work / "mirror" / "pub" / "full"
         entries, written = tree_figures(tree)
         print(f"[{size:,}] full publish:        {full_s:8.1f} s  peak RSS {full_rss:6.0f} MB  {full_result}")
@@ -289,7 +293,7 @@ def measure(size: int, args: argparse.Namespace) -> dict:
               f"({args.changed:,} changed projects) {inc_result}", flush=True)  # fmt: skip
 
         (work / "baseline.json").write_text(json.dumps({"files": entries, "bytes": written}))
-        base_s, base_rss, _ = in_child(work, "baseline")
+        base_s, base_rss = (float("nan"), 0.0) if args.skip_baseline else in_child(work, "baseline")[:2]
         print(f"[{size:,}] baseline:            {base_s:8.1f} s  peak RSS {base_rss:6.0f} MB  "
               f"({entries:,} files, {written / 1e6:,.0f} MB)", flush=True)  # fmt: skip
         from django.db import connections
@@ -302,6 +306,32 @@ def measure(size: int, args: argparse.Namespace) -> dict:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def rerun(work: Path, args: argparse.Namespace) -> None:
+    """Another incremental publish on a folder kept by --keep: change --changed more projects, publish."""
+    setup_django(work, migrate=False)
+    import logging
+
+    logging.disable(logging.INFO)
+    from metadata.models import Collection
+    from sync.models import Project
+
+    size = Project.objects.count()
+    blobs = blobs_of_store()
+    round_ = Collection.objects.get(slug="full").revision  # a new set of projects each time
+    change_projects(args.changed, size, blobs, round_=round_)
+    inc_s, inc_rss, inc_result = in_child(work, "publish", profile=args.profile)
+    print(f"[{size:,}] incremental publish: {inc_s:8.1f} s  peak RSS {inc_rss:6.0f} MB  "
+          f"({args.changed:,} changed projects) {inc_result}", flush=True)  # fmt: skip
+
+
+def blobs_of_store() -> list[tuple[str, int, str]]:
+    """The (sha256, size, kind) of the catalogue's blobs, as make_blobs returned them."""
+    from sync.models import File
+
+    rows = File.objects.values_list("sha256", "size", "package_type").distinct()
+    return [(sha256, size, "wheel" if kind == File.PackageType.WHEEL else "sdist") for sha256, size, kind in rows]
 
 
 def repodata_sizes(tree: Path) -> str:
@@ -320,12 +350,18 @@ def main() -> None:
     parser.add_argument("--blobs", type=int, default=512, help="distinct real blobs the files share")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
     parser.add_argument("--profile", action="store_true", help="cProfile the incremental publish (to stderr)")
+    parser.add_argument("--rerun", type=Path, help="a folder kept by --keep: one more incremental publish in it")
+    parser.add_argument("--profile-full", action="store_true", help="cProfile the full publish (to stderr)")
+    parser.add_argument("--skip-baseline", action="store_true", help="no baseline (while iterating)")
     parser.add_argument("--child", choices=["publish", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--size-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.work, args.profile)
+        return
+    if args.rerun:
+        rerun(args.rerun, args)
         return
     if args.size_to:  # one size, in a process of its own (Django is set up once per process)
         args.size_to.write_text(json.dumps(measure(int(args.projects), args)))
@@ -339,6 +375,8 @@ def main() -> None:
         command += ["--files-per-project", str(args.files_per_project), "--changed", str(args.changed)]
         command += ["--blobs", str(args.blobs), *(["--keep"] if args.keep else [])]
         command += ["--profile"] if args.profile else []
+        command += ["--skip-baseline"] if args.skip_baseline else []
+        command += ["--profile-full"] if args.profile_full else []
         subprocess.run(command, check=True)
         results.append(json.loads(Path(name).read_text()))
         Path(name).unlink()

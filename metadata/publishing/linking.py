@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from core.fs import file_sha256, is_sha256
+from core.fs import file_sha256, is_sha256, sha256_fanout
 from metadata.publishing.core_metadata import core_metadata_extract, core_metadata_path
 from metadata.publishing.render import PublishedFile, package_location
 from metadata.publishing.tree import CollectionTree
-from sync.blobstore import blob_path, metadata_blob_path
+from sync.blobstore import blob_path, store_root
 from sync.engine.names import UnsafeFilename, parse_filename
 
 logger = logging.getLogger(__name__)
@@ -25,6 +25,20 @@ class Linker:
         self.slug = tree.slug
         self.stats = stats
         self._metadata_hashes: dict[str, str] = {}
+        # Store paths as strings, built once per blob and run: pathlib and the settings lookup of
+        # blob_path cost more than the link itself in a full publish.
+        self._store = str(store_root())
+        self._blob_paths: dict[str, tuple[str, str]] = {}
+
+    def _blob(self, sha256: str) -> tuple[str, str]:
+        """(blob path, its .metadata path) in the store, as blob_path and metadata_blob_path."""
+        paths = self._blob_paths.get(sha256)
+        if paths is None:
+            if len(self._blob_paths) > METADATA_HASH_CACHE:
+                self._blob_paths.clear()
+            blob = f"{self._store}/{sha256_fanout(sha256)}"
+            paths = self._blob_paths[sha256] = (blob, f"{blob}.metadata")
+        return paths
 
     def publish_file(self, file: Any, old: tuple[str, str] | None) -> PublishedFile | None:
         """Link one file (and its .metadata) into the tree unless it is there already.
@@ -45,7 +59,7 @@ class Linker:
         metadata_sha256 = old[1] if known else ""
         # Linked even when known: a changed project may be one whose blob verify --repair replaced.
         try:
-            if self.tree.link_data_file(blob_path(file.sha256), location):
+            if self.tree.link_data_file(self._blob(file.sha256)[0], location):
                 self.stats["files_linked"] += 1
         except FileNotFoundError:
             logger.error(
@@ -87,5 +101,5 @@ class Linker:
             if len(self._metadata_hashes) > METADATA_HASH_CACHE:
                 self._metadata_hashes.clear()
             self._metadata_hashes[file.sha256] = digest
-        self.tree.link_data_file(metadata_blob_path(file.sha256), location + ".metadata")
+        self.tree.link_data_file(self._blob(file.sha256)[1], location + ".metadata")
         return digest

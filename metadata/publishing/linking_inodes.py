@@ -61,7 +61,7 @@ def copy_file(source: Path, target: Path, tmp_dir: Path) -> None:
     atomic_write(target, copy, tmp_dir=tmp_dir, prefix=".copy-")
 
 
-def link_or_copy(source: Path, dest: Path, *, tmp_dir: Path, spares_root: Path) -> None:
+def link_or_copy(source: Path | str, dest: Path | str, *, tmp_dir: Path, spares_root: Path) -> None:
     """Make `dest` (which must not exist) hold `source`'s bytes: a hardlink of it; of a spare when the
     source has too many links (EMLINK); a copy when links fail (another file system, EXDEV/EPERM)."""
     try:
@@ -69,11 +69,12 @@ def link_or_copy(source: Path, dest: Path, *, tmp_dir: Path, spares_root: Path) 
         return
     except OSError as error:
         if error.errno == errno.EMLINK:
+            source, dest = Path(source), Path(dest)
             _link_spare(source, dest, tmp_dir=tmp_dir, folder=spare_folder(spares_root, source))
             return
         if error.errno not in (errno.EXDEV, errno.EPERM):
             raise
-    copy_file(source, dest, tmp_dir)
+    copy_file(Path(source), Path(dest), tmp_dir)
 
 
 def _link_spare(source: Path, dest: Path, *, tmp_dir: Path, folder: Path) -> None:
@@ -104,7 +105,9 @@ def _link_spare(source: Path, dest: Path, *, tmp_dir: Path, folder: Path) -> Non
     os.link(folder / str(number), dest)
 
 
-def relink_if_replaced(source: Path, target: Path, *, tmp_dir: Path, spares_root: Path, force: bool = False) -> bool:
+def relink_if_replaced(
+    source: Path | str, target: Path | str, *, tmp_dir: Path, spares_root: Path, force: bool = False
+) -> bool:
     """Point the tree's `target` at the store's `source` again when it holds another inode: the blob was
     replaced (verify --repair writes a new inode). A target on one of the source's spares is current
     (not re-linked). force: any inode but the source's own is replaced, and a copy across file systems
@@ -113,10 +116,11 @@ def relink_if_replaced(source: Path, target: Path, *, tmp_dir: Path, spares_root
     if source_stat.st_dev != target_stat.st_dev:  # a copy across file systems: compare what is cheap
         if source_stat.st_size == target_stat.st_size and not force:
             return False
-        copy_file(source, target, tmp_dir)
+        copy_file(Path(source), Path(target), tmp_dir)
         return True
     if source_stat.st_ino == target_stat.st_ino:
-        return False
+        return False  # the usual case: every file of a changed project comes here, and no Path is made
+    source, target = Path(source), Path(target)
     if not force and target_stat.st_ino in _inodes(_spares(spare_folder(spares_root, source))):
         return False
     temporary = tmp_dir / f".relink-{uuid.uuid4().hex}"

@@ -14,7 +14,7 @@ parts live in the state's transaction, so they commit (or roll back) with the re
 
 The cost of a publish that changed k projects: about k * RANGE_SPAN projects re-serialised, plus one
 sequential read of the cached parts, plus hashing the outputs (sha256 names the file and fills
-repomd.json; primary.json's open_sha256 is taken from its members, decompressed once).
+repomd.json; primary.json's open_sha256 is taken from the projects' lines, read once more).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -194,25 +195,42 @@ class ProjectParts:
     def write_primary_gz(self, out: BinaryIO, slug: str) -> OpenData:
         """primary.json.gz: a header member, every part's member, a footer member; its open content's figures.
 
-        The members are copied as they are. The open sha256 is taken from what they decompress to:
-        reading the compressed parts once is several times less I/O than reading the state's lines
-        again, and it checks the members besides.
+        The members are copied as they are. The open sha256 is taken from the projects' lines in the
+        state, joined as the parts join them: reading them costs a third of inflating every member
+        again, and the sha256 runs on a second thread (hashlib releases the GIL). The sizes of the two
+        must agree (a part that does not match its lines is a bug, never data).
         """
         header = primary_header(slug)
-        digest = hashlib.sha256(header)
-        size = len(header) + len(PRIMARY_FOOTER)
         out.write(gzip_member(header))
+        parts_size = 0
         cursor = self.conn.execute("SELECT primary_size, primary_gz FROM parts ORDER BY start")
         while rows := cursor.fetchmany(500):
-            for expected, member in rows:
-                if not member:
-                    continue
-                out.write(member)
-                content = zlib.decompress(member, wbits=31)
-                if len(content) != expected:
-                    raise RuntimeError("a cached primary.json part does not match its size")  # a bug, never data
-                digest.update(content)
-                size += expected
+            for part_size, member in rows:
+                if member:
+                    out.write(member)
+                    parts_size += part_size
         out.write(gzip_member(PRIMARY_FOOTER))
+        opened = self._open_figures(header)
+        if opened.size != len(header) + parts_size + len(PRIMARY_FOOTER):
+            raise RuntimeError("the cached primary.json parts do not match the projects' lines")
+        return opened
+
+    def _open_figures(self, header: bytes) -> OpenData:
+        """sha256 and size of header + every project's line (by name, PRIMARY_SEPARATOR between) + footer."""
+        digest = hashlib.sha256(header)
+        size = len(header) + len(PRIMARY_FOOTER)
+        cursor = self.conn.execute("SELECT CAST(line AS BLOB) FROM projects ORDER BY name")
+        separator = b""
+        with ThreadPoolExecutor(max_workers=1) as hasher:
+            hashed: Future | None = None
+            while rows := cursor.fetchmany(2000):
+                chunk = separator + PRIMARY_SEPARATOR.join([row[0] for row in rows])
+                separator = PRIMARY_SEPARATOR
+                size += len(chunk)
+                if hashed is not None:
+                    hashed.result()
+                hashed = hasher.submit(digest.update, chunk)
+            if hashed is not None:
+                hashed.result()
         digest.update(PRIMARY_FOOTER)
         return OpenData(sha256=digest.hexdigest(), size=size)
