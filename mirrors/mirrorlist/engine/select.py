@@ -22,7 +22,7 @@ PROTOCOLS = ("https", "http", "rsync")
 DEFAULT_SCHEMES = ("https", "http")
 _SCHEME_ORDER = {scheme: index for index, scheme in enumerate(PROTOCOLS)}
 # Buckets larger than this (and than the room left) are drawn by bisection and only as far as needed; smaller
-# ones are ordered in full from exponents memoised per client grid cell (engine.weights).
+# ones are ordered in full, one key per host (engine.weights.bucket_order).
 DRAW_THRESHOLD = 64
 _NAMED_NETWORK_TIERS = ("netblock", "asn")
 
@@ -113,7 +113,8 @@ class _Lookup:
     # ---- filters ------------------------------------------------------------------------------------
 
     def host_refusal(self, host: HostEntry, tier: str) -> str:
-        """Why this host may not be listed to this client in this tier ('' when it may)."""
+        """Why this host may not be listed to this client in this tier ('' when it may). Only private and
+        country-restricted hosts are ever refused: eligible() skips the call for the others."""
         if host.private and tier not in _NAMED_NETWORK_TIERS:
             return "private: the client is not in its netblocks or ASNs"
         if host.allowed_countries:

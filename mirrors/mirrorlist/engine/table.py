@@ -74,9 +74,10 @@ class CollectionEntry:
     by_country: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
     by_continent: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
     public_hosts: tuple[int, ...] = field(default=(), compare=False)
-    # What lookups derive from this immutable entry and share, made on first use: weighted-draw buckets and
-    # usable URLs per variant (engine.select), the JSON answer's fixed head (engine.render). A race makes an
-    # item twice, harmlessly.
+    # What lookups derive from this immutable entry and share, made on first use: per (schemes, family)
+    # variant the usable URLs, the weighted-draw buckets and each host's listed entries, and the origin's
+    # entry (engine.select); the JSON answer's fixed head (engine.render). A race makes an item twice,
+    # harmlessly.
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
 

@@ -7,7 +7,7 @@ Two ways to the same distribution (successive weighted draws without replacement
 to w_i among those left):
 - small tiers: Efraimidis-Spirakis keys u ** (1 / w), sorted. A bucket (a country's, a continent's) keeps
   each host's position in radians and 1 / bandwidth, so the exponents 1 / w of a request are one
-  comprehension over plain floats;
+  comprehension over plain floats (one `_factor` each, the only place the factor is computed);
 - large tiers, of which only the first few are listed: draws from the precomputed cumulative bandwidths of
   the bucket (bisect), each accepted with probability = its distance factor (<= 1), already drawn or
   refused hosts drawn again are skipped. Cost O(k log n) instead of O(n) per request.
@@ -43,20 +43,21 @@ def position(latitude: float | None, longitude: float | None) -> Position | None
     return lat, math.radians(longitude), math.cos(lat)
 
 
-def _distance_term(client: Position, host: Position) -> float:
-    """distance / DISTANCE_HALF_KM, so that the factor is 1 / (1 + this)."""
+def _factor(client: Position, host: Position | None) -> float:
+    """1 / (1 + distance / DISTANCE_HALF_KM); UNKNOWN_FACTOR for a host without coordinates."""
+    if host is None:
+        return UNKNOWN_FACTOR
     dlon = (host[1] - client[1] + _PI) % _TAU - _PI
-    return _KM_PER_RADIAN_PER_HALF * math.hypot(dlon * (client[2] + host[2]) * 0.5, host[0] - client[0])
+    return 1.0 / (1.0 + _KM_PER_RADIAN_PER_HALF * math.hypot(dlon * (client[2] + host[2]) * 0.5, host[0] - client[0]))
 
 
 class DistanceFactor:
     """The distance factor of hosts from one client (1 for everyone when the client has no coordinates)."""
 
-    __slots__ = ("_cache", "known", "place")
+    __slots__ = ("_cache", "place")
 
     def __init__(self, latitude: float | None, longitude: float | None) -> None:
         self.place = position(latitude, longitude)
-        self.known = self.place is not None
         self._cache: dict[int, float] = {}  # per lookup: a host drawn twice is measured once
 
     def __call__(self, host: HostEntry) -> float:
@@ -64,9 +65,7 @@ class DistanceFactor:
             return 1.0
         cached = self._cache.get(host.id)
         if cached is None:
-            where = position(host.latitude, host.longitude)
-            cached = UNKNOWN_FACTOR if where is None else 1.0 / (1.0 + _distance_term(self.place, where))
-            self._cache[host.id] = cached
+            cached = self._cache[host.id] = _factor(self.place, position(host.latitude, host.longitude))
         return cached
 
 
@@ -95,14 +94,10 @@ class Bucket:
         """1 / (bandwidth x distance factor) of each host."""
         if client is None:
             return self.inverse_bandwidths
-        clat, clon, ccos = client
-        scale, unknown = _KM_PER_RADIAN_PER_HALF, 1.0 / UNKNOWN_FACTOR
-        hypot = math.hypot
         return [
-            inverse * (unknown if where is None else 1.0 + scale * hypot(
-                ((where[1] - clon + _PI) % _TAU - _PI) * (ccos + where[2]) * 0.5, where[0] - clat))
+            inverse / _factor(client, where)
             for where, inverse in zip(self.positions, self.inverse_bandwidths, strict=True)
-        ]  # fmt: skip
+        ]
 
 
 def weighted_order(hosts: Sequence[HostEntry], factor: DistanceFactor, rng: random.Random) -> list[HostEntry]:
@@ -156,11 +151,8 @@ def weighted_draw(
             index = last
         if index in seen:
             continue
-        if client is not None:
-            where = positions[index]
-            accept = UNKNOWN_FACTOR if where is None else 1.0 / (1.0 + _distance_term(client, where))
-            if random_() >= accept:
-                continue  # rejected for distance: may be drawn again
+        if client is not None and random_() >= _factor(client, positions[index]):
+            continue  # rejected for distance: may be drawn again
         seen.add(index)
         seen_weight += cumulative[index] - (cumulative[index - 1] if index else 0.0)
         host = hosts[index]
