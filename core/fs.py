@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -119,6 +120,39 @@ def file_sha256(path: Path) -> str:
     """The sha256 of a file, read in chunks."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+class ThreadedSha256:
+    """A sha256 fed on a thread of its own, one chunk behind the caller: hashlib releases the GIL, so a
+    pass that does other work over the same bytes runs on two cores. Use as a context manager, so that the
+    thread ends; `hexdigest()` waits for the chunks given."""
+
+    def __init__(self, initial: bytes = b"") -> None:
+        self._digest = hashlib.sha256(initial)
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending: Future | None = None
+
+    def __enter__(self) -> ThreadedSha256:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def update(self, chunk: bytes) -> None:
+        self._wait()  # one chunk in flight: bounded memory, and the order kept
+        self._pending = self._pool.submit(self._digest.update, chunk)
+
+    def hexdigest(self) -> str:
+        self._wait()
+        return self._digest.hexdigest()
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
 
 
 class HashingWriter:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
+from core.fs import ThreadedSha256
 from metadata.publishing.parts import OpenData, gzip_member
 
 # 4 SQLite pages: a publish of 1,000 projects touches a few thousand pages scattered over the file
@@ -62,7 +62,6 @@ def write_blocks_gz(source: Path, cache_path: Path, out: BinaryIO, stats: dict[s
 def _write(
     source: Path, reader: sqlite3.Connection, writer: sqlite3.Connection, out: BinaryIO, stats: dict[str, int]
 ) -> OpenData:
-    whole = hashlib.sha256()
     size = 0
     pending: list[tuple[int, bytes, bytes]] = []
     pending_bytes = 0
@@ -74,12 +73,9 @@ def _write(
     block_bytes = BLOCK_BYTES
     # The whole file's hash (open_sha256) is taken on a thread of its own, one chunk behind the block
     # hashes: sha256 releases the GIL, so the two passes over every byte run on two cores.
-    with open(source, "rb") as handle, ThreadPoolExecutor(max_workers=1) as hasher:
-        hashed: Future | None = None
+    with open(source, "rb") as handle, ThreadedSha256() as whole:
         while chunk := handle.read(block_bytes * CHUNK_BLOCKS):
-            if hashed is not None:
-                hashed.result()
-            hashed = hasher.submit(whole.update, chunk)
+            whole.update(chunk)
             size += len(chunk)
             view = memoryview(chunk)
             for start in range(0, len(chunk), block_bytes):
@@ -99,8 +95,7 @@ def _write(
                     writer.executemany("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)", pending)
                     pending, pending_bytes = [], 0
                 index += 1
-        if hashed is not None:
-            hashed.result()
+        open_sha256 = whole.hexdigest()
     cached.close()
     reader.execute("COMMIT")
     if size == 0:
@@ -109,4 +104,4 @@ def _write(
     writer.execute("DELETE FROM blocks WHERE idx >= ?", (index,))
     writer.execute("COMMIT")
     stats["blocks"] = index
-    return OpenData(sha256=whole.hexdigest(), size=size)
+    return OpenData(sha256=open_sha256, size=size)

@@ -20,15 +20,14 @@ repomd.json; primary.json's open_sha256 is taken from the projects' lines, read 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from core.fs import ThreadedSha256
 from metadata.publishing.render import (
     ROOT_HTML_FOOTER,
     ROOT_HTML_HEADER,
@@ -217,20 +216,14 @@ class ProjectParts:
 
     def _open_figures(self, header: bytes) -> OpenData:
         """sha256 and size of header + every project's line (by name, PRIMARY_SEPARATOR between) + footer."""
-        digest = hashlib.sha256(header)
         size = len(header) + len(PRIMARY_FOOTER)
         cursor = self.conn.execute("SELECT CAST(line AS BLOB) FROM projects ORDER BY name")
         separator = b""
-        with ThreadPoolExecutor(max_workers=1) as hasher:
-            hashed: Future | None = None
+        with ThreadedSha256(header) as digest:
             while rows := cursor.fetchmany(2000):
                 chunk = separator + PRIMARY_SEPARATOR.join([row[0] for row in rows])
                 separator = PRIMARY_SEPARATOR
                 size += len(chunk)
-                if hashed is not None:
-                    hashed.result()
-                hashed = hasher.submit(digest.update, chunk)
-            if hashed is not None:
-                hashed.result()
-        digest.update(PRIMARY_FOOTER)
-        return OpenData(sha256=digest.hexdigest(), size=size)
+                digest.update(chunk)
+            digest.update(PRIMARY_FOOTER)
+            return OpenData(sha256=digest.hexdigest(), size=size)

@@ -54,3 +54,17 @@ def test_flushes_run(tmp_path):
     fs.fsync_file(tmp_path / "f")
     fs.fsync_dir(tmp_path)
     fs.sync_filesystem(tmp_path)
+
+
+def test_threaded_sha256_is_the_sha256_of_every_chunk_in_order():
+    chunks = [os.urandom(size) for size in (0, 1, 4096, 100_000, 7)]
+    with fs.ThreadedSha256(b"head") as digest:
+        for chunk in chunks:
+            digest.update(chunk)
+        assert digest.hexdigest() == hashlib.sha256(b"head" + b"".join(chunks)).hexdigest()
+
+
+def test_threaded_sha256_passes_on_an_error_of_its_thread():
+    with pytest.raises(TypeError), fs.ThreadedSha256() as digest:
+        digest.update("not bytes")  # type: ignore[arg-type]
+        digest.hexdigest()
