@@ -1,6 +1,6 @@
 """Benchmark of the mirrorlist endpoint against a bare WSGI baseline, the table build, and live table swaps.
 
-    .venv/bin/python bench/mirrorlist_bench.py [--seconds 10] [--rounds 2] [--connections 32]
+    .venv/bin/python bench/mirrorlist_bench.py [--seconds 10] [--rounds 2] [--connections 32] [--latency-connections 8]
 
 Everything runs in a temporary directory on 127.0.0.1 (nothing of the project's own data is touched):
 
@@ -468,6 +468,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--latency-connections", type=int, default=8,
+        help="a second load of baseline and ours at this many connections, for latency at a short queue (0: none)",
+    )  # fmt: skip
     parser.add_argument("--phase", choices=["all", "big-build", "load-table"], default="all")
     parser.add_argument("--work")
     args = parser.parse_args()
@@ -503,6 +507,10 @@ def main() -> int:
             "django_only": "bench.mirrorlist_bench:django_only_app",
         }
         results: dict[str, list[dict]] = {name: [] for name in legs}
+        # gunicorn's sync workers take one connection at a time: the rest wait in the listen queue, so a
+        # closed-loop client's latency is about connections / throughput, whatever the app. The second load
+        # keeps a short queue (4 per worker by default) to show the app's own latency beside the baseline's.
+        short_queue: dict[str, list[dict]] = {"baseline": [], "ours": []}
         for round_ in range(args.rounds):
             for name, app in legs.items():
                 process, port = start_gunicorn(app, work)
@@ -510,6 +518,11 @@ def main() -> int:
                     cpu_before = session_cpu_seconds(process.pid)
                     result = run_wrk(port, load_script, [str(addresses)], args.seconds, args.connections)
                     result["server_cpu_us"] = (session_cpu_seconds(process.pid) - cpu_before) / result["requests"] * 1e6
+                    if args.latency_connections and name in short_queue:
+                        low = run_wrk(port, load_script, [str(addresses)], args.seconds, args.latency_connections)
+                        short_queue[name].append(low)
+                        print(f"  round {round_ + 1} {name:12s} -c{args.latency_connections}: {low['rps']:8.0f} req/s  "
+                              f"p50 {low['p50_ms']:.2f} ms  p99 {low['p99_ms']:.2f} ms", flush=True)  # fmt: skip
                 finally:
                     stop(process)
                 results[name].append(result)
@@ -560,6 +573,14 @@ def main() -> int:
         f"ratio ours/baseline: {ours_rps / base_rps:.2f} (target >= 0.8); ours p99 {ours_p99:.2f} ms "
         f"(target < 10 ms); Django-only/baseline {django_rps / base_rps:.2f}"
     )
+    if args.latency_connections:
+        low = {name: {key: statistics.median(r[key] for r in runs) for key in ("rps", "p50_ms", "p99_ms")}
+               for name, runs in short_queue.items()}  # fmt: skip
+        print(
+            f"short queue (wrk -c{args.latency_connections}): baseline {low['baseline']['rps']:.0f} req/s, p99 "
+            f"{low['baseline']['p99_ms']:.2f} ms; ours {low['ours']['rps']:.0f} req/s, p99 "
+            f"{low['ours']['p99_ms']:.2f} ms (target < 10 ms); ratio {low['ours']['rps'] / low['baseline']['rps']:.2f}"
+        )
     base_cpu, ours_cpu = median("baseline", "server_cpu_us"), median("ours", "server_cpu_us")
     print(
         f"server CPU per request: baseline {base_cpu:.0f} us, ours {ours_cpu:.0f} us, Django only "
@@ -580,7 +601,7 @@ def main() -> int:
         f"snapshot {big['snapshot_bytes'] / 1e6:.1f} MB compressed; loading it in a web process "
         f"{big['load_seconds']:.2f} s, {big['table_memory_mb']:.0f} MB"
     )
-    print(json.dumps({"results": results, "swap": swap, "big": big}))
+    print(json.dumps({"results": results, "short_queue": short_queue, "swap": swap, "big": big}))
     return 0
 
 

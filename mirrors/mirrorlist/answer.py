@@ -64,18 +64,25 @@ def _flag(value: str | None) -> bool | None:
     return None
 
 
-def mirrorlist_answer(
-    slug: str,
-    params: Mapping[str, str],
-    *,
-    peer: str,
-    forwarded_for: str | None,
-    request_base_url: str,
-    is_admin: bool,
-) -> Answer:
-    """Validate the parameters, find the client, select and render. `request_base_url` is the origin's base
-    as the request saw it (used when ORIGIN_BASE_URL is unset)."""
-    cfg = runtime.config()
+@dataclass(frozen=True, slots=True)
+class Options:
+    """A request's parameters, validated."""
+
+    fmt: str = "json"
+    protocol: str | None = None
+    country: str | None = None
+    explain: bool = False
+    seed: int | None = None
+    ip: str | None = None
+
+
+_DEFAULT_OPTIONS = Options()  # what most installers send: no parameters at all
+
+
+def parse_options(params: Mapping[str, str], *, is_admin: bool) -> Options | Answer:
+    """The validated options, or the 400/403 answer that says what is wrong."""
+    if not params:
+        return _DEFAULT_OPTIONS
     fmt = params.get("format", "json")
     if fmt not in FORMATS:
         return error(400, f"format must be one of {', '.join(FORMATS)}, not {fmt[:40]!r}")
@@ -99,6 +106,25 @@ def mirrorlist_answer(
     requested_ip = params.get("ip")
     if (requested_ip is not None or explain) and not is_admin:
         return error(403, "ip= and explain= are for admins only (a staff session or token)")
+    return Options(fmt, protocol, country, explain, seed, requested_ip)
+
+
+def mirrorlist_answer(
+    slug: str,
+    params: Mapping[str, str],
+    *,
+    peer: str,
+    forwarded_for: str | None,
+    request_base_url: str,
+    is_admin: bool,
+) -> Answer:
+    """Validate the parameters, find the client, select and render. `request_base_url` is the origin's base
+    as the request saw it (used when ORIGIN_BASE_URL is unset)."""
+    cfg = runtime.config()
+    options = parse_options(params, is_admin=is_admin)
+    if type(options) is Answer:
+        return options
+    fmt, explain, seed, requested_ip = options.fmt, options.explain, options.seed, options.ip
     if requested_ip is not None:
         address = parse_address(requested_ip)
         if address is None:
@@ -118,7 +144,7 @@ def mirrorlist_answer(
     geo = runtime.geo().lookup(address.text)
     client = Client(address.text, address.family, address.value, geo.country, geo.continent, geo.asn, geo.latitude,
                     geo.longitude)  # fmt: skip
-    query = _query(protocol, country, cfg.min_mirrors, cfg.max_mirrors, explain)
+    query = _query(options.protocol, options.country, cfg.min_mirrors, cfg.max_mirrors, explain)
     origin_url = f"{table.origin_base_url or request_base_url}pub/{slug}/"
     selection = select_mirrors(
         table, collection, client, query, rng=random.Random(seed) if seed is not None else _rng, origin_url=origin_url

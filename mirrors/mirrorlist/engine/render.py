@@ -109,7 +109,8 @@ def render_json_fast(selection: Selection, *, table_version: int) -> bytes:
         f'"continent":{"null" if continent is None else _quote(continent)},'
         f'"asn":{"null" if asn is None else int(asn)}}}'
     )
-    entries = ",".join([_group_json(group) for group in selection.groups])
+    memo = _GROUP_JSON.get  # the hit inline: eleven groups an answer, each a call saved
+    entries = ",".join([hit[1] if (hit := memo(id(group))) else _group_json(group) for group in selection.groups])
     return f'{_json_head(selection)}{who},"mirrors":[{entries}],"table_version":{table_version}}}'.encode()
 
 

@@ -61,7 +61,7 @@ class Excluded:
 @dataclass
 class Selection:
     """The answer: `groups` holds one tuple of entries per listed host (its usable URLs, best scheme first), in
-    order; anonymous answers reuse the same tuples from request to request (see _Lookup.entries)."""
+    order; anonymous answers reuse the same tuples from request to request (see _Lookup.add_tier)."""
 
     collection: CollectionEntry
     client: Client
@@ -99,7 +99,7 @@ class _Lookup:
         self.listed_hosts: set[int] = set()
         self.factor = DistanceFactor(client.latitude, client.longitude)
         self._usable = self._usable_map()
-        # Each host's entries for this (schemes, family) variant, shared by later requests.
+        # tier -> host id -> the host's entries for this (schemes, family) variant, shared by later requests.
         self._entries = collection.memo.setdefault(("entries", self.schemes, client.family), {})
         country = query.country or client.country
         self.selection = Selection(
@@ -191,20 +191,22 @@ class _Lookup:
             candidates = [hosts[h] for h in host_ids if eligible(hosts[h]) and self.usable_urls(h)]
             ordered = weighted_order(candidates, self.factor, self._rng)[:room]
         groups, listed = self.selection.groups, self.listed_hosts
-        for host in ordered:
-            listed.add(host.id)
-            groups.append(self.entries(host, tier, reason))
-
-    def entries(self, host: HostEntry, tier: str, reason: str) -> tuple[Listed, ...]:
-        """The host's listed entries (one per usable URL); without a reason (no explain) they are the same for
-        every request of the table and variant, so they are made once."""
-        if reason:
-            return self._make_entries(host, tier, reason)
-        key = (host.id, tier)
-        made = self._entries.get(key)
+        if reason:  # explain: entries with their reasons, made for this answer only
+            for host in ordered:
+                listed.add(host.id)
+                groups.append(self._make_entries(host, tier, reason))
+            return
+        # Without a reason the entries are the same for every request of the table and variant: made once.
+        made = self._entries.get(tier)
         if made is None:
-            made = self._entries[key] = self._make_entries(host, tier, "")
-        return made
+            made = self._entries[tier] = {}
+        for host in ordered:
+            host_id = host.id
+            listed.add(host_id)
+            group = made.get(host_id)
+            if group is None:
+                group = made[host_id] = self._make_entries(host, tier, "")
+            groups.append(group)
 
     def _make_entries(self, host: HostEntry, tier: str, reason: str) -> tuple[Listed, ...]:
         return tuple(Listed(u.url, host.name, host.country, tier, reason, u.scheme) for u in self.usable_urls(host.id))
