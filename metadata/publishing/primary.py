@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from metadata.publishing.render import PublishedFile, package_location
-from metadata.publishing.state import file_values, open_durable
+from metadata.publishing.state import PublishState, file_values, open_durable
 
 # The published primary.sqlite: what a depsolver reads. Ids follow name order, so the same
 # catalogue gives the same bytes.
@@ -47,9 +47,8 @@ def export_primary_sqlite(source: Path, target: Path, slug: str) -> None:
         conn.execute("PRAGMA out.journal_mode=OFF")
         conn.execute("PRAGMA out.synchronous=OFF")
         conn.execute("BEGIN")
-        for statement in _PRIMARY_SCHEMA.split(";"):
-            if statement.strip():
-                conn.execute(statement)
+        for statement in _statements(_PRIMARY_SCHEMA):
+            conn.execute(statement)
         conn.executemany("INSERT INTO out.meta VALUES (?, ?)", [("version", "1"), ("collection", slug)])
         conn.execute(
             "INSERT INTO out.projects (id, name, display_name, last_serial)"
@@ -63,9 +62,50 @@ def export_primary_sqlite(source: Path, target: Path, slug: str) -> None:
             " package_location(f.sha256, f.filename)"
             " FROM files f JOIN out.projects p ON p.name = f.project ORDER BY f.project, f.filename"
         )
-        for statement in _PRIMARY_INDEXES.split(";"):
-            if statement.strip():
-                conn.execute(statement)
+        for statement in _statements(_PRIMARY_INDEXES):
+            conn.execute(statement)
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE out")
+    finally:
+        conn.close()
+
+
+def _statements(script: str) -> list[str]:
+    return [statement for statement in script.split(";") if statement.strip()]
+
+
+def export_updates_sqlite(state: PublishState, target: Path, slug: str, base_sha256: str) -> None:
+    """primary-updates.sqlite: the primary DB's schema holding only the projects changed since the base
+    (from the state's open transaction), plus `removed`, the names no longer published; `meta` names the
+    base it updates. Ids follow name order, so the same changes give the same bytes."""
+    target.unlink(missing_ok=True)
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        conn.execute("ATTACH DATABASE ? AS out", (str(target),))
+        conn.execute("PRAGMA out.journal_mode=OFF")
+        conn.execute("PRAGMA out.synchronous=OFF")
+        conn.execute("BEGIN")
+        for statement in _statements(_PRIMARY_SCHEMA):
+            conn.execute(statement)
+        conn.execute("CREATE TABLE out.removed (name TEXT PRIMARY KEY)")
+        conn.executemany(
+            "INSERT INTO out.meta VALUES (?, ?)", [("version", "1"), ("collection", slug), ("base", base_sha256)]
+        )
+        projects = state.updated_projects()
+        ids = {name: index for index, (name, _display, _serial) in enumerate(projects, start=1)}
+        conn.executemany(
+            "INSERT INTO out.projects VALUES (?, ?, ?, ?)",
+            [(ids[name], name, display, serial) for name, display, serial in projects],
+        )
+        conn.executemany(
+            f"INSERT INTO out.files (project_id, {_PRIMARY_FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            ((ids[row[0]], *row[1:], package_location(row[4], row[1])) for row in state.updated_file_rows()),
+        )
+        conn.executemany(
+            "INSERT INTO out.removed VALUES (?)", ((name,) for name, line in state.updated_lines() if line is None)
+        )
+        for statement in _statements(_PRIMARY_INDEXES):
+            conn.execute(statement)
         conn.execute("COMMIT")
         conn.execute("DETACH DATABASE out")
     finally:

@@ -29,8 +29,9 @@ from metadata.publishing.parts import PARTS_FORMAT, ProjectParts
 from metadata.publishing.primary import PrimaryDB, export_primary_sqlite
 from metadata.publishing.projects import ProjectPages
 from metadata.publishing.repodata import members_data_write, primary_db_write, repomd_bytes, timestamp_now
-from metadata.publishing.state import SCHEMA_VERSION, PublishState
+from metadata.publishing.state import BASE_KEYS, DATA_KEYS, SCHEMA_VERSION, PublishState
 from metadata.publishing.tree import REPOMD, CollectionTree, spares_root
+from metadata.publishing.updates import rebase_due, updates_db_write, updates_json_write
 from sync.filters import FilterSpec
 
 logger = logging.getLogger(__name__)
@@ -163,14 +164,26 @@ class Publisher:
         finally:
             primary_db.close()
 
-        # primary.sqlite is committed, and nothing changes it until the next publish: when it changed,
-        # it is compressed on a thread of its own while the parts, the root pages and primary.json are
-        # built (zlib and hashlib release the GIL; both cores work). When nothing changed it waits, as the
-        # tree may need no new file at all.
+        state.updated_add(state.changed_names)
+        counts = state.counts()
+        previous_data = previous_repomd.get("data", {})
+        base = {key: previous_data.get(key) or {} for key in BASE_KEYS}
+        base_kept = all(
+            entry.get("location") == state.meta_get(key) and tree.data_file_exists(entry.get("location") or "")
+            for key, entry in base.items()
+        )
+        # A full publish rebases too, unless nothing changed since the base (it would write the same bytes).
+        updated = state.updated_count()
+        rebase = not base_kept or (updated > 0 and (full or rebase_due(updated=updated, projects=counts["projects"])))
+        self.stats["rebased"] = rebase
+
+        # primary.sqlite is committed, and nothing changes it until the next publish: on a rebase it is
+        # compressed on a thread of its own while the parts, the root pages and primary.json are built
+        # (zlib and hashlib release the GIL; both cores work). Between rebases the base stays as it is.
         self.timings["projects"] = round(time.monotonic() - started, 3)
         marked = time.monotonic()
         with ThreadPoolExecutor(max_workers=1) as db_pool:
-            primary_db_future = db_pool.submit(self._write_primary_db) if fresh or state.changed else None
+            primary_db_future = db_pool.submit(self._write_primary_db) if rebase else None
             # The root pages and primary.json come from cached parts: only the ranges that changed are rebuilt.
             parts = ProjectParts(state.conn)
             parts.refresh(None if full else state.changed_names, state.meta_get("parts"))
@@ -184,19 +197,18 @@ class Publisher:
             state.meta_set("last_serial", str(last_serial))
             state.meta_set("primary_db_marker", primary_db_marker)
 
-            previous_data = previous_repomd.get("data", {})
             unchanged = (
-                not fresh
+                not rebase
                 and tree.staged == 0
                 and not deletions
                 and state.changed == 0
                 and all(
                     previous_data.get(key, {}).get("location") == state.meta_get(key)
                     and tree.data_file_exists(state.meta_get(key) or "")
-                    for key in ("primary", "primary_db")
+                    for key in DATA_KEYS
                 )
             )
-            if unchanged:  # (then primary_db_future is None: nothing changed the primary DB)
+            if unchanged:  # (then primary_db_future is None: no rebase)
                 # The tree already is what this publish would write: keep the state (its meta may
                 # be newer), make no revision.
                 state.commit()
@@ -207,20 +219,27 @@ class Publisher:
                 return None
 
             slug = self.collection.slug
-            # primary.json reads the state's uncommitted transaction, so it is written on this thread.
-            if primary_db_future is None:
-                primary_db_future = db_pool.submit(self._write_primary_db)
-            primary = members_data_write(tree, "primary.json.gz", lambda out: parts.write_primary_gz(out, slug))
-            primary_db = primary_db_future.result()
+            # primary.json and the updates read the state's uncommitted transaction: written on this thread.
+            if primary_db_future is not None:
+                state.updated_clear()
+                primary = members_data_write(tree, "primary.json.gz", lambda out: parts.write_primary_gz(out, slug))
+                primary_db = primary_db_future.result()
+            else:
+                primary, primary_db = base["primary"], base["primary_db"]
+            data = {
+                "primary": primary,
+                "primary_db": primary_db,
+                "primary_updates": updates_json_write(tree, state, slug, primary["sha256"]),
+                "primary_db_updates": updates_db_write(tree, state, slug, primary_db["sha256"]),
+            }
             self.timings["repodata"] = round(time.monotonic() - marked, 3)
             marked = time.monotonic()
 
-            for key, entry in (("primary", primary), ("primary_db", primary_db)):
+            for key, entry in data.items():
                 old = state.meta_get(key)
                 if old and old != entry["location"]:
                     state.garbage_add([old], now)
                 state.meta_set(key, entry["location"])
-            counts = state.counts()
 
             number = self._next_revision_number()
             # Taken at commit, once every data file is written: probes compare it with mirrors' copies.
@@ -231,7 +250,7 @@ class Publisher:
                 timestamp=timestamp,
                 upstream_serial=last_serial,
                 counts=counts,
-                data={"primary": primary, "primary_db": primary_db},
+                data=data,
             )
             tree.stage(REPOMD, repomd)
             self.stats["pages_staged"] = tree.staged

@@ -37,7 +37,14 @@ CREATE TABLE IF NOT EXISTS files (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS garbage (path TEXT PRIMARY KEY, since REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY CHECK (id = 1), record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS updated (name TEXT PRIMARY KEY) WITHOUT ROWID;
 """
+# The repodata files a revision names (repomd.json's "data" keys, and the state's meta keys of their
+# locations): the base (every project as of the last rebase) and the updates since it
+# (metadata.publishing.updates).
+BASE_KEYS = ("primary", "primary_db")
+UPDATES_KEYS = ("primary_updates", "primary_db_updates")
+DATA_KEYS = BASE_KEYS + UPDATES_KEYS
 
 
 def file_paths(file: PublishedFile) -> list[str]:
@@ -180,6 +187,41 @@ class PublishState:
         rows = self.conn.execute("SELECT name FROM projects WHERE name NOT IN (SELECT name FROM touched)")
         return [row[0] for row in rows]
 
+    # -- projects changed since the base (metadata.publishing.updates) ---------------------------
+
+    def updated_add(self, names: Iterable[str]) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO updated VALUES (?)", [(name,) for name in names])
+
+    def updated_clear(self) -> None:
+        self.conn.execute("DELETE FROM updated")
+
+    def updated_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM updated").fetchone()[0]
+
+    def updated_lines(self) -> Iterator[tuple[str, bytes | None]]:
+        """(name, primary line, or None for a project no longer published) of every project changed since
+        the base, by name."""
+        cursor = self.conn.execute(
+            "SELECT u.name, CAST(p.line AS BLOB) FROM updated u LEFT JOIN projects p ON p.name = u.name ORDER BY u.name"
+        )
+        while rows := cursor.fetchmany(2000):
+            yield from rows
+
+    def updated_file_rows(self) -> Iterator[tuple]:
+        """The state's file rows of the projects changed since the base that are still published, by
+        project and filename."""
+        cursor = self.conn.execute(
+            "SELECT f.* FROM updated u JOIN files f ON f.project = u.name ORDER BY f.project, f.filename"
+        )
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+
+    def updated_projects(self) -> list[tuple[str, str, int]]:
+        """(name, display name, serial) of the projects changed since the base that are still published."""
+        return self.conn.execute(
+            "SELECT p.name, p.display_name, p.serial FROM updated u JOIN projects p ON p.name = u.name ORDER BY p.name"
+        ).fetchall()
+
     def iter_projects(self) -> Iterator[tuple[str, str, int]]:
         """(name, display name, serial) of every published project, by name."""
         cursor = self.conn.execute("SELECT name, display_name, serial FROM projects ORDER BY name")
@@ -224,7 +266,7 @@ class PublishState:
                 ).fetchone()
                 is not None
             )
-        return path in {self.meta_get("primary"), self.meta_get("primary_db")}
+        return path in {self.meta_get(key) for key in DATA_KEYS}
 
     # -- lifecycle ----------------------------------------------------------------------------
 

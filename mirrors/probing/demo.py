@@ -119,14 +119,11 @@ def _rsync_copy(source: Path, target: Path) -> None:
 
 def _newest_file(tree: Path) -> Path | None:
     """The file a probe samples first: the newest of the tree's primary data."""
-    import gzip
-    import random
-
-    from mirrors.probing.engine.sampling import _project_lines, candidates_from
+    from mirrors.probing.engine.sampling import SamplePlanner
 
     repomd = json.loads((tree / "repodata" / "repomd.json").read_bytes())
-    with gzip.open(tree / repomd["data"]["primary"]["location"], "rb") as stream:
-        found = candidates_from(_project_lines(stream), max_bytes=1 << 62, rng=random.Random(0))  # noqa: S311
+    planner = SamplePlanner(tree.parent, max_bytes=1 << 62, seed=0)
+    found = planner.candidates(tree.name, repomd, lambda location, max_bytes: None)
     return tree / found.newest[0].location if found.newest else None
 
 

@@ -3,7 +3,9 @@
 The tree (docs/publishing.md of mirrormanager): `repodata/repomd.json` names the repodata files
 (location, sha256 and size of the gzip file, open_sha256 and open_size of its content);
 `primary.json.gz` lists every project a line with its files (location, size, sha256, and
-core_metadata_sha256 when a PEP 658 `.metadata` file is published beside the file).
+core_metadata_sha256 when a PEP 658 `.metadata` file is published beside the file) as of the last
+rebase, and `primary-updates.json.gz` the projects changed since (the same lines; a removed project's
+line says `"removed": true`).
 """
 
 from __future__ import annotations
@@ -133,11 +135,12 @@ class _HashingReader:
         return line
 
 
-def iter_primary(path: Path, entry: DataEntry | None = None) -> Iterator[ListedFile]:
-    """Every file primary.json lists, streamed a project at a time; TreeError when it is unreadable.
+def iter_projects(path: Path, entry: DataEntry | None = None) -> Iterator[dict]:
+    """Every project a primary.json.gz (or its updates) lists, streamed a project at a time; TreeError when
+    it is unreadable.
 
     Each project is on a line of its own (docs/publishing.md), so memory stays flat. With `entry`,
-    the open content is also checked against open_sha256 and open_size at the end.
+    the open content is also checked against open_sha256 at the end.
     """
     try:
         with gzip.open(path, "rb") as raw:
@@ -150,19 +153,56 @@ def iter_primary(path: Path, entry: DataEntry | None = None) -> Iterator[ListedF
                 if text in (b"]}", b""):
                     continue
                 project = json.loads(text[:-1] if text.endswith(b",") else text)
-                for file in project["files"]:
-                    yield ListedFile(
-                        location=safe_relative(file["location"]),
-                        size=int(file["size"]),
-                        sha256=str(file["sha256"]),
-                        core_metadata_sha256=str(file.get("core_metadata_sha256") or ""),
-                    )
+                if not isinstance(project, dict) or not isinstance(project.get("name"), str):
+                    raise TreeError(f"{path.name}: a project line without a name")
+                yield project
     except (OSError, EOFError, ValueError, KeyError, TypeError) as error:
         if isinstance(error, TreeError):
             raise
         raise TreeError(f"{path.name} is unreadable: {error}") from None
     if entry is not None and entry.open_sha256 and reader.sha256.hexdigest() != entry.open_sha256:
         raise TreeError(f"{path.name}: its content does not hash to the open_sha256 of repomd.json")
+
+
+def _listed_files(project: dict) -> Iterator[ListedFile]:
+    for file in project.get("files") or ():
+        yield ListedFile(
+            location=safe_relative(file["location"]),
+            size=int(file["size"]),
+            sha256=str(file["sha256"]),
+            core_metadata_sha256=str(file.get("core_metadata_sha256") or ""),
+        )
+
+
+def iter_primary(path: Path, entry: DataEntry | None = None) -> Iterator[ListedFile]:
+    """Every file one primary.json.gz lists (see iter_projects)."""
+    try:
+        for project in iter_projects(path, entry):
+            yield from _listed_files(project)
+    except (ValueError, KeyError, TypeError) as error:
+        if isinstance(error, TreeError):
+            raise
+        raise TreeError(f"{path.name} is unreadable: {error}") from None
+
+
+def iter_listed(root: Path, primary: DataEntry, updates: DataEntry | None) -> Iterator[ListedFile]:
+    """Every file the revision lists: the base's projects that the updates do not name, then the updates'
+    projects (a line marked "removed" drops its project). The updates are held in memory: an origin keeps
+    them a small share of the collection."""
+    changed: dict[str, dict] = {}
+    if updates is not None:
+        changed = {project["name"]: project for project in iter_projects(root / updates.location, updates)}
+    try:
+        for project in iter_projects(root / primary.location, primary):
+            if project["name"] not in changed:
+                yield from _listed_files(project)
+        for project in changed.values():
+            if not project.get("removed"):
+                yield from _listed_files(project)
+    except (ValueError, KeyError, TypeError) as error:
+        if isinstance(error, TreeError):
+            raise
+        raise TreeError(f"{primary.location} is unreadable: {error}") from None
 
 
 def check_data_file(root: Path, entry: DataEntry) -> Gap | None:
@@ -229,8 +269,11 @@ def check_tree(root: Path, *, repomd_path: Path | None = None, hashes: bool = Fa
         return result
     if any(gap.path == primary.location for gap in gaps):
         return result  # the file list itself is missing: the packages cannot be checked yet
+    updates = repomd.entry("primary_updates")
+    if updates is not None and any(gap.path == updates.location for gap in gaps):
+        return result
     try:
-        listed = iter_primary(root / primary.location, primary)
+        listed = iter_listed(root, primary, updates)
         with ThreadPoolExecutor(max_workers=workers if hashes else 1) as pool:
             for found in pool.map(lambda file: (file, _check_listed(root, file, hashes)), listed):
                 file, file_gaps = found

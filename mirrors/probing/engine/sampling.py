@@ -107,53 +107,84 @@ def candidates_from(projects: Iterable[dict], *, max_bytes: int, rng: random.Ran
     return Candidates(ordered, tuple(reservoir))
 
 
+def merged_projects(base: Iterable[dict], updates: Iterable[dict]) -> Iterator[dict]:
+    """The projects of a revision: the base's that the updates do not name, then the updates' (a line marked
+    "removed" drops its project). The updates are held in memory: the origin keeps them a small share."""
+    changed = {project.get("name"): project for project in updates}
+    for project in base:
+        if project.get("name") not in changed:
+            yield project
+    yield from (project for project in changed.values() if not project.get("removed"))
+
+
+@dataclass(frozen=True)
+class _DataRef:
+    location: str
+    sha256: str
+
+
+def _data_ref(repomd: dict, key: str, *, required: bool) -> _DataRef | None:
+    try:
+        entry = repomd["data"].get(key)
+        if entry is None and not required:
+            return None
+        return _DataRef(str(entry["location"]), str(entry["sha256"]))
+    except (KeyError, TypeError, AttributeError) as error:
+        raise PrimaryUnavailable(f"repomd.json names no {key} data") from error
+
+
 class SamplePlanner:
-    """Candidates per primary sha256, computed once per planner (one planner per probe run), thread-safe."""
+    """Candidates per revision's primary data (base and updates), computed once per planner (one planner per
+    probe run), thread-safe."""
 
     def __init__(self, pub_root: Path | None, *, max_bytes: int, seed: int | None = None) -> None:
         self.pub_root = pub_root
         self.max_bytes = max_bytes
         self.rng = random.Random(seed)  # noqa: S311 - sampling, not security
         self._lock = threading.Lock()
-        self._cache: dict[str, Candidates] = {}
-        self._building: dict[str, threading.Lock] = {}
+        self._cache: dict[tuple[str, ...], Candidates] = {}
+        self._building: dict[tuple[str, ...], threading.Lock] = {}
 
     def candidates(self, collection: str, repomd: dict, fetch_primary) -> Candidates:
         """The candidates of the revision whose repomd.json this is.
 
-        fetch_primary(location, max_bytes) returns the mirror's copy of the primary data, or None.
+        fetch_primary(location, max_bytes) returns the mirror's copy of a primary data file, or None.
         """
-        try:
-            primary = repomd["data"]["primary"]
-            location, sha256 = str(primary["location"]), str(primary["sha256"])
-        except (KeyError, TypeError) as error:
-            raise PrimaryUnavailable("repomd.json names no primary data") from error
+        refs = [_data_ref(repomd, "primary", required=True), _data_ref(repomd, "primary_updates", required=False)]
+        sources = [ref for ref in refs if ref is not None]
+        key = tuple(ref.sha256 for ref in sources)
         with self._lock:
-            if sha256 in self._cache:
-                return self._cache[sha256]
-            building = self._building.setdefault(sha256, threading.Lock())
+            if key in self._cache:
+                return self._cache[key]
+            building = self._building.setdefault(key, threading.Lock())
         with building:
             with self._lock:
-                if sha256 in self._cache:
-                    return self._cache[sha256]
-            found = self._build(collection, location, sha256, fetch_primary)
+                if key in self._cache:
+                    return self._cache[key]
+            base, *updates = sources
+            changed = [project for ref in updates for project in self._projects(collection, ref, fetch_primary)]
+            projects = merged_projects(self._projects(collection, base, fetch_primary), changed)
+            found = candidates_from(projects, max_bytes=self.max_bytes, rng=self.rng)
             with self._lock:
-                self._cache[sha256] = found
+                self._cache[key] = found
             return found
 
-    def _build(self, collection: str, location: str, sha256: str, fetch_primary) -> Candidates:
-        local = self._local(collection, location, sha256)
+    def _projects(self, collection: str, ref: _DataRef, fetch_primary) -> Iterator[dict]:
+        """The projects of one primary data file, from the origin's tree or (checked) from the mirror."""
+        location = ref.location
+        local = self._local(collection, location, ref.sha256)
         if local is not None:
             with gzip.open(local, "rb") as stream:
-                return candidates_from(_project_lines(stream), max_bytes=self.max_bytes, rng=self.rng)
+                yield from _project_lines(stream)
+            return
         body = fetch_primary(location, self.max_bytes)
         if body is None:
             raise PrimaryUnavailable(f"{location} (the primary data its repomd.json names) is missing")
-        if hashlib.sha256(body).hexdigest() != sha256:
+        if hashlib.sha256(body).hexdigest() != ref.sha256:
             raise PrimaryUnavailable(f"{location} does not have the sha256 its repomd.json gives", corrupt=True)
         try:
             with gzip.open(io.BytesIO(body), "rb") as stream:
-                return candidates_from(_project_lines(stream), max_bytes=self.max_bytes, rng=self.rng)
+                yield from _project_lines(stream)
         except (OSError, EOFError, ValueError) as error:
             raise PrimaryUnavailable(f"{location} is not readable gzip-compressed JSON", corrupt=True) from error
 
