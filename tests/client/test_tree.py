@@ -10,6 +10,8 @@ from mm_mirror.cli import main
 from mm_mirror.errors import GAPS, OK
 from mm_mirror.tree import REPOMD, TreeError, check_pages, check_tree, iter_primary, parse_repomd, project_pages
 
+from sync.sample_packages import SamplePackage
+
 pytestmark = pytest.mark.django_db
 
 
@@ -108,3 +110,25 @@ def test_primary_that_does_not_start_like_one(tmp_path):
     path.write_bytes(gzip.compress(b'{"something": "else"}\n'))
     with pytest.raises(TreeError):
         list(iter_primary(path))
+
+
+def test_a_revision_between_rebases_is_checked_from_its_base_and_updates(origin, tmp_path, monkeypatch):
+    from metadata.publishing import updates
+
+    monkeypatch.setattr(updates, "UPDATES_SHARE", 0)  # no rebase: the new files are listed in the updates only
+    origin.catalogue.remove_project("numbers")
+    origin.publish(SamplePackage("newcomer", "1.0"))
+    tree = copy(origin, tmp_path)
+    repomd = parse_repomd((tree / REPOMD).read_bytes())
+    base_files = {file.location for file in iter_primary(tree / repomd.entry("primary").location)}
+    update_files = list(iter_primary(tree / repomd.entry("primary_updates").location))
+    assert len(update_files) == 1 and update_files[0].location not in base_files
+    removed = [location for location in base_files if "/numbers-" in location]
+    assert removed
+    for location in removed:  # a mirror that deleted the removed project's files is whole
+        (tree / location).unlink(missing_ok=True)
+    result = check_tree(tree, hashes=True)
+    assert result.whole, result.gaps
+    assert result.files == len(base_files) - len(removed) + 1
+    (tree / update_files[0].location).unlink()  # a file that only the updates list is still required
+    assert [gap.kind for gap in check_tree(tree).gaps] == ["missing"]
