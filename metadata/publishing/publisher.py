@@ -165,7 +165,7 @@ class Publisher:
             primary_db.close()
 
         state.updated_add(state.changed_names)
-        counts = state.counts()
+        counts = state.counts(recount=full)
         previous_data = previous_repomd.get("data", {})
         base = {key: previous_data.get(key) or {} for key in BASE_KEYS}
         base_kept = all(

@@ -83,6 +83,9 @@ class PublishState:
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (name TEXT PRIMARY KEY) WITHOUT ROWID")
         self.changed = 0  # projects whose published content this transaction changed
         self.changed_names: set[str] = set()  # their names: the ranges of cached parts to rebuild
+        # What this transaction added to the counts (projects, files, bytes): counting the whole catalogue
+        # each publish grew with it (0.2 s per 100,000 projects, warm).
+        self._count_delta = [0, 0, 0]
         self.conn.execute("BEGIN IMMEDIATE")
 
     # -- the journal row (the commit record of a publish) -------------------------------------
@@ -155,6 +158,7 @@ class PublishState:
             return False
         self.changed += 1
         self.changed_names.add(name)
+        self._count_project(name, added=row is None, files=len(files), size=sum(file.size for file in files))
         new_paths = {path for file in files for path in file_paths(file)}
         old_paths = {path for filename, (sha, meta) in old.items() for path in _row_paths(filename, sha, meta)}
         self.garbage_add(old_paths - new_paths, now)
@@ -176,6 +180,8 @@ class PublishState:
         self.garbage_add(paths, now)
         self.changed += 1
         self.changed_names.add(name)
+        if self.has_project(name):
+            self._count_project(name, added=False, files=0, size=0, removed=True)
         self.conn.execute("DELETE FROM files WHERE project = ?", (name,))
         self.conn.execute("DELETE FROM projects WHERE name = ?", (name,))
 
@@ -231,10 +237,32 @@ class PublishState:
     def has_project(self, name: str) -> bool:
         return self.conn.execute("SELECT 1 FROM projects WHERE name = ?", (name,)).fetchone() is not None
 
-    def counts(self) -> dict[str, int]:
-        projects = self.conn.execute("SELECT count(*) FROM projects").fetchone()[0]
-        files, size = self.conn.execute("SELECT count(*), coalesce(sum(size), 0) FROM files").fetchone()
-        return {"projects": projects, "files": files, "bytes": size}
+    def _count_project(self, name: str, *, added: bool, files: int, size: int, removed: bool = False) -> None:
+        """Before a project's file rows are replaced: the change its new rows make to the counts."""
+        old_files, old_size = self.conn.execute(
+            "SELECT count(*), coalesce(sum(size), 0) FROM files WHERE project = ?", (name,)
+        ).fetchone()
+        delta = self._count_delta
+        delta[0] += 1 if added else -1 if removed else 0
+        delta[1] += files - old_files
+        delta[2] += size - old_size
+
+    def counts(self, *, recount: bool = False) -> dict[str, int]:
+        """Projects, files and bytes published, as of this transaction (stored in meta, so that the next
+        publish adds its changes instead of counting everything; `recount` counts everything)."""
+        stored = self.meta_get("counts")
+        if stored is None or recount:
+            projects = self.conn.execute("SELECT count(*) FROM projects").fetchone()[0]
+            files, size = self.conn.execute("SELECT count(*), coalesce(sum(size), 0) FROM files").fetchone()
+        else:
+            before = json.loads(stored)
+            added_projects, added_files, added_bytes = self._count_delta
+            projects = before["projects"] + added_projects
+            files, size = before["files"] + added_files, before["bytes"] + added_bytes
+        counts = {"projects": projects, "files": files, "bytes": size}
+        self.meta_set("counts", json.dumps(counts))
+        self._count_delta = [0, 0, 0]
+        return counts
 
     # -- garbage ------------------------------------------------------------------------------
 
