@@ -204,6 +204,9 @@ class PublishState:
     def updated_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM updated").fetchone()[0]
 
+    # CROSS JOIN keeps `updated` the outer loop: SQLite would otherwise walk every row of files or projects
+    # in key order (to spare a sort) and look each up in `updated`, a cost that grows with the collection.
+
     def updated_lines(self) -> Iterator[tuple[str, bytes | None]]:
         """(name, primary line, or None for a project no longer published) of every project changed since
         the base, by name."""
@@ -217,7 +220,7 @@ class PublishState:
         """The state's file rows of the projects changed since the base that are still published, by
         project and filename."""
         cursor = self.conn.execute(
-            "SELECT f.* FROM updated u JOIN files f ON f.project = u.name ORDER BY f.project, f.filename"
+            "SELECT f.* FROM updated u CROSS JOIN files f ON f.project = u.name ORDER BY u.name, f.filename"
         )
         while rows := cursor.fetchmany(5000):
             yield from rows
@@ -225,7 +228,8 @@ class PublishState:
     def updated_projects(self) -> list[tuple[str, str, int]]:
         """(name, display name, serial) of the projects changed since the base that are still published."""
         return self.conn.execute(
-            "SELECT p.name, p.display_name, p.serial FROM updated u JOIN projects p ON p.name = u.name ORDER BY p.name"
+            "SELECT p.name, p.display_name, p.serial FROM updated u CROSS JOIN projects p ON p.name = u.name"
+            " ORDER BY u.name"
         ).fetchall()
 
     def iter_projects(self) -> Iterator[tuple[str, str, int]]:
