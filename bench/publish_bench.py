@@ -13,6 +13,7 @@ Measures, each in a fresh Python process so that its peak RSS is its own:
   3. the baseline: a minimal loop that creates as many files as the full publish put in the tree,
      with the same total bytes written (the pages and repodata; hardlinks carry no bytes, so the
      baseline creates that many small files instead).
+Each phase starts after an os.sync(), so that none pays for another's writeback.
 Each size in --projects is a catalogue of its own, measured in turn in the same run. Prints, per size,
 the ratio full/baseline, and the ratio of the incremental publish at the largest size to the smallest
 (an incremental publish should cost what changed, not the collection). --profile runs the incremental
@@ -156,6 +157,9 @@ def in_child(work: Path, phase: str, *, profile: bool = False) -> tuple[float, f
     from django.db import connections
 
     connections.close_all()
+    # Flushed first, so that no phase pays for the writeback of what came before it (the catalogue's
+    # changes, the previous phase's files): a publish's syncfs would flush them too.
+    os.sync()
     command = [sys.executable, __file__, "--child", phase, "--work", str(work)] + (["--profile"] if profile else [])
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     output = process.stdout.read()
