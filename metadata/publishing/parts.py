@@ -25,6 +25,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import BinaryIO
 
 from core.fs import ThreadedSha256
@@ -59,6 +60,15 @@ def starts_range(name: str) -> bool:
 
 def primary_header(slug: str) -> bytes:
     return f'{{"version":1,"collection":{json.dumps(slug)},"projects":[\n'.encode()
+
+
+def join_lines(lines: Iterable[bytes], batch: int = 2000) -> Iterator[bytes]:
+    """primary.json's project lines in chunks of `batch`, PRIMARY_SEPARATOR between every two of them."""
+    iterator = iter(lines)
+    separator = b""
+    while chunk := list(islice(iterator, batch)):
+        yield separator + PRIMARY_SEPARATOR.join(chunk)
+        separator = PRIMARY_SEPARATOR
 
 
 def gzip_member(data: bytes) -> bytes:
@@ -218,11 +228,8 @@ class ProjectParts:
         """sha256 and size of header + every project's line (by name, PRIMARY_SEPARATOR between) + footer."""
         size = len(header) + len(PRIMARY_FOOTER)
         cursor = self.conn.execute("SELECT CAST(line AS BLOB) FROM projects ORDER BY name")
-        separator = b""
         with ThreadedSha256(header) as digest:
-            while rows := cursor.fetchmany(2000):
-                chunk = separator + PRIMARY_SEPARATOR.join([row[0] for row in rows])
-                separator = PRIMARY_SEPARATOR
+            for chunk in join_lines(row[0] for row in cursor):
                 size += len(chunk)
                 digest.update(chunk)
             digest.update(PRIMARY_FOOTER)

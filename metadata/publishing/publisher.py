@@ -167,11 +167,14 @@ class Publisher:
         state.updated_add(state.changed_names)
         counts = state.counts(recount=full)
         previous_data = previous_repomd.get("data", {})
+
+        def kept(key: str) -> bool:
+            """Is the previous revision's data file of this key the state's, and still in the tree?"""
+            location = (previous_data.get(key) or {}).get("location")
+            return location == state.meta_get(key) and tree.data_file_exists(location or "")
+
         base = {key: previous_data.get(key) or {} for key in BASE_KEYS}
-        base_kept = all(
-            entry.get("location") == state.meta_get(key) and tree.data_file_exists(entry.get("location") or "")
-            for key, entry in base.items()
-        )
+        base_kept = all(kept(key) for key in BASE_KEYS)
         # A full publish rebases too, unless nothing changed since the base (it would write the same bytes).
         updated = state.updated_count()
         rebase = not base_kept or (updated > 0 and (full or rebase_due(updated=updated, projects=counts["projects"])))
@@ -202,11 +205,7 @@ class Publisher:
                 and tree.staged == 0
                 and not deletions
                 and state.changed == 0
-                and all(
-                    previous_data.get(key, {}).get("location") == state.meta_get(key)
-                    and tree.data_file_exists(state.meta_get(key) or "")
-                    for key in DATA_KEYS
-                )
+                and all(kept(key) for key in DATA_KEYS)
             )
             if unchanged:  # (then primary_db_future is None: no rebase)
                 # The tree already is what this publish would write: keep the state (its meta may

@@ -158,7 +158,7 @@ class PublishState:
             return False
         self.changed += 1
         self.changed_names.add(name)
-        self._count_project(name, added=row is None, files=len(files), size=sum(file.size for file in files))
+        self._count_project(name, projects=int(row is None), files=len(files), size=sum(file.size for file in files))
         new_paths = {path for file in files for path in file_paths(file)}
         old_paths = {path for filename, (sha, meta) in old.items() for path in _row_paths(filename, sha, meta)}
         self.garbage_add(old_paths - new_paths, now)
@@ -181,7 +181,7 @@ class PublishState:
         self.changed += 1
         self.changed_names.add(name)
         if self.has_project(name):
-            self._count_project(name, added=False, files=0, size=0, removed=True)
+            self._count_project(name, projects=-1, files=0, size=0)
         self.conn.execute("DELETE FROM files WHERE project = ?", (name,))
         self.conn.execute("DELETE FROM projects WHERE name = ?", (name,))
 
@@ -241,13 +241,14 @@ class PublishState:
     def has_project(self, name: str) -> bool:
         return self.conn.execute("SELECT 1 FROM projects WHERE name = ?", (name,)).fetchone() is not None
 
-    def _count_project(self, name: str, *, added: bool, files: int, size: int, removed: bool = False) -> None:
-        """Before a project's file rows are replaced: the change its new rows make to the counts."""
+    def _count_project(self, name: str, *, projects: int, files: int, size: int) -> None:
+        """Before a project's file rows are replaced by `files` rows of `size` bytes (and the project added: 1,
+        or removed: -1): the change to the counts."""
         old_files, old_size = self.conn.execute(
             "SELECT count(*), coalesce(sum(size), 0) FROM files WHERE project = ?", (name,)
         ).fetchone()
         delta = self._count_delta
-        delta[0] += 1 if added else -1 if removed else 0
+        delta[0] += projects
         delta[1] += files - old_files
         delta[2] += size - old_size
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from core.fs import ThreadedSha256
-from metadata.publishing.parts import GZIP_LEVEL, PRIMARY_FOOTER, PRIMARY_SEPARATOR, OpenData
+from metadata.publishing.parts import GZIP_LEVEL, PRIMARY_FOOTER, OpenData, join_lines
 from metadata.publishing.primary import export_updates_sqlite
 from metadata.publishing.repodata import members_data_write
 from metadata.publishing.state import PublishState
@@ -75,15 +75,7 @@ def updates_json_write(tree: CollectionTree, state: PublishState, slug: str, bas
 
     def chunks() -> Iterator[bytes]:
         yield updates_header(slug, base_sha256)
-        batch: list[bytes] = []
-        separator = b""
-        for name, line in state.updated_lines():
-            batch.append(line if line is not None else removed_line(name))
-            if len(batch) >= 2000:
-                yield separator + PRIMARY_SEPARATOR.join(batch)
-                separator, batch = PRIMARY_SEPARATOR, []
-        if batch:
-            yield separator + PRIMARY_SEPARATOR.join(batch)
+        yield from join_lines(line if line is not None else removed_line(name) for name, line in state.updated_lines())
         yield PRIMARY_FOOTER
 
     return _gzip_write(tree, "primary-updates.json.gz", chunks, base_sha256)

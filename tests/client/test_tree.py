@@ -112,6 +112,18 @@ def test_primary_that_does_not_start_like_one(tmp_path):
         list(iter_primary(path))
 
 
+def test_a_project_line_without_files_is_unreadable_unless_removed(tmp_path):
+    import gzip
+
+    path = tmp_path / "p.json.gz"
+    header = b'{"version":1,"collection":"full","projects":[\n'
+    path.write_bytes(gzip.compress(header + b'{"name":"gone","removed":true}\n]}\n'))
+    assert list(iter_primary(path)) == []
+    path.write_bytes(gzip.compress(header + b'{"name":"broken"}\n]}\n'))
+    with pytest.raises(TreeError, match="unreadable"):
+        list(iter_primary(path))
+
+
 def test_a_revision_between_rebases_is_checked_from_its_base_and_updates(origin, tmp_path, monkeypatch):
     from metadata.publishing import updates
 

@@ -164,25 +164,29 @@ def iter_projects(path: Path, entry: DataEntry | None = None) -> Iterator[dict]:
         raise TreeError(f"{path.name}: its content does not hash to the open_sha256 of repomd.json")
 
 
-def _listed_files(project: dict) -> Iterator[ListedFile]:
-    for file in project.get("files") or ():
-        yield ListedFile(
-            location=safe_relative(file["location"]),
-            size=int(file["size"]),
-            sha256=str(file["sha256"]),
-            core_metadata_sha256=str(file.get("core_metadata_sha256") or ""),
-        )
-
-
-def iter_primary(path: Path, entry: DataEntry | None = None) -> Iterator[ListedFile]:
-    """Every file one primary.json.gz lists (see iter_projects)."""
+def _listed_files(project: dict, source: str) -> list[ListedFile]:
+    """The files of one project line; TreeError (naming `source`) when they are malformed."""
     try:
-        for project in iter_projects(path, entry):
-            yield from _listed_files(project)
+        return [
+            ListedFile(
+                location=safe_relative(file["location"]),
+                size=int(file["size"]),
+                sha256=str(file["sha256"]),
+                core_metadata_sha256=str(file.get("core_metadata_sha256") or ""),
+            )
+            for file in project["files"]
+        ]
     except (ValueError, KeyError, TypeError) as error:
         if isinstance(error, TreeError):
             raise
-        raise TreeError(f"{path.name} is unreadable: {error}") from None
+        raise TreeError(f"{source} is unreadable: {error}") from None
+
+
+def iter_primary(path: Path, entry: DataEntry | None = None) -> Iterator[ListedFile]:
+    """Every file one primary.json.gz (or its updates) lists (see iter_projects); a removed project lists none."""
+    for project in iter_projects(path, entry):
+        if not project.get("removed"):
+            yield from _listed_files(project, path.name)
 
 
 def iter_listed(root: Path, primary: DataEntry, updates: DataEntry | None) -> Iterator[ListedFile]:
@@ -192,17 +196,12 @@ def iter_listed(root: Path, primary: DataEntry, updates: DataEntry | None) -> It
     changed: dict[str, dict] = {}
     if updates is not None:
         changed = {project["name"]: project for project in iter_projects(root / updates.location, updates)}
-    try:
-        for project in iter_projects(root / primary.location, primary):
-            if project["name"] not in changed:
-                yield from _listed_files(project)
-        for project in changed.values():
-            if not project.get("removed"):
-                yield from _listed_files(project)
-    except (ValueError, KeyError, TypeError) as error:
-        if isinstance(error, TreeError):
-            raise
-        raise TreeError(f"{primary.location} is unreadable: {error}") from None
+    for project in iter_projects(root / primary.location, primary):
+        if project["name"] not in changed:
+            yield from _listed_files(project, primary.location)
+    for project in changed.values():
+        if not project.get("removed"):
+            yield from _listed_files(project, updates.location)
 
 
 def check_data_file(root: Path, entry: DataEntry) -> Gap | None:
@@ -267,11 +266,10 @@ def check_tree(root: Path, *, repomd_path: Path | None = None, hashes: bool = Fa
     if primary is None:
         gaps.append(Gap("missing", REPOMD, "names no primary data"))
         return result
-    if any(gap.path == primary.location for gap in gaps):
-        return result  # the file list itself is missing: the packages cannot be checked yet
     updates = repomd.entry("primary_updates")
-    if updates is not None and any(gap.path == updates.location for gap in gaps):
-        return result
+    lists = {primary.location} | ({updates.location} if updates is not None else set())
+    if any(gap.path in lists for gap in gaps):
+        return result  # a file list itself is missing: the packages cannot be checked yet
     try:
         listed = iter_listed(root, primary, updates)
         with ThreadPoolExecutor(max_workers=workers if hashes else 1) as pool:
