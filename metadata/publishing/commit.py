@@ -12,7 +12,9 @@ away; after, the next publish finishes applying it (`recover`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
 import sqlite3
 import time
@@ -85,9 +87,10 @@ def _apply(tree: CollectionTree, record: dict, record_revision: RecordRevision) 
     """
     repomd_flat = flat_name(REPOMD)
     root_flat = {flat_name(page) for page in ROOT_PAGES}
-    flat_names: list[str] = []
-    if tree.staging.is_dir():
-        flat_names = sorted(path.name for path in tree.staging.iterdir())
+    staged: dict[str, bool] = {}  # flat name: is it a folder (a new project's pages, moved whole)
+    with contextlib.suppress(FileNotFoundError), os.scandir(tree.staging) as entries:
+        staged = {entry.name: entry.is_dir(follow_symlinks=False) for entry in entries}
+    flat_names = sorted(staged)
     project_pages = [name for name in flat_names if name not in root_flat and name != repomd_flat]
     root_pages = [name for name in flat_names if name in root_flat]
     for flat in project_pages + root_pages:
@@ -96,7 +99,10 @@ def _apply(tree: CollectionTree, record: dict, record_revision: RecordRevision) 
         except ValueError:
             logger.error("%s: staged page %r is outside the tree: dropped", tree.slug, flat)
             continue
-        tree.replace_page(tree.staging / flat, target)
+        if staged[flat]:
+            tree.replace_folder(tree.staging / flat, target)
+        else:
+            tree.replace_page(tree.staging / flat, target)
     for relative in record.get("delete", []):
         try:
             target = tree.path(relative)

@@ -10,7 +10,7 @@ from metadata.publishing.core_metadata import core_metadata_extract, core_metada
 from metadata.publishing.render import PublishedFile, package_location
 from metadata.publishing.tree import CollectionTree
 from sync.blobstore import blob_path, store_root
-from sync.engine.names import UnsafeFilename, parse_filename
+from sync.engine.names import UnsafeFilename, check_filename
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +44,11 @@ class Linker:
         """Link one file (and its .metadata) into the tree unless it is there already.
 
         The file name and hash become a path: a row that is not a safe distribution file name with a
-        sha256 hex digest is skipped (logged), whatever wrote it into the catalogue.
+        sha256 hex digest is skipped (logged), whatever wrote it into the catalogue. (The sync parsed the
+        name in full when it took it; here it is checked as a path segment with a distribution's ending.)
         """
         try:
-            parse_filename(file.filename)
+            check_filename(file.filename)
         except UnsafeFilename as error:
             logger.error("%s: file %r refused: %s", self.slug, file.filename, error)
             return None

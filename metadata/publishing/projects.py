@@ -10,7 +10,7 @@ from typing import Any
 from metadata import selectors
 from metadata.models import Collection
 from metadata.publishing.linking import Linker
-from metadata.publishing.primary import PrimaryDB
+from metadata.publishing.primary import PrimaryDB, PrimaryRebuild
 from metadata.publishing.render import PublishedFile, project_html, project_json
 from metadata.publishing.state import PublishState
 from metadata.publishing.tree import CollectionTree
@@ -29,7 +29,7 @@ class ProjectPages:
     stats: dict[str, int]
     collection: Collection
     state: PublishState
-    primary_db: PrimaryDB
+    primary_db: PrimaryDB | PrimaryRebuild
     spec: FilterSpec
     full: bool
     now: float  # when data files became garbage (the grace period counts from here)
@@ -88,7 +88,10 @@ class ProjectPages:
                     self.state.delete_project(name, old_files, self.now)
                     self.primary_db.delete_project(name)
                 continue
-            self.tree.stage(f"simple/{name}/index.html", project_html(winner.name, published))
-            self.tree.stage(f"simple/{name}/index.json", project_json(name, winner.change_serial, published))
+            pages = {
+                "index.html": project_html(winner.name, published),
+                "index.json": project_json(name, winner.change_serial, published),
+            }
+            self.tree.stage_pages(f"simple/{name}", pages)
             if self.state.replace_project(name, winner.name, winner.change_serial, published, old_files, self.now):
                 self.primary_db.replace_project(name, winner.name, winner.change_serial, published)

@@ -26,7 +26,7 @@ from metadata.publishing.garbage import garbage_prune
 from metadata.publishing.linking import Linker
 from metadata.publishing.linking_inodes import spares_prune
 from metadata.publishing.parts import PARTS_FORMAT, ProjectParts
-from metadata.publishing.primary import PrimaryDB, export_primary_sqlite
+from metadata.publishing.primary import PrimaryDB, PrimaryRebuild
 from metadata.publishing.projects import ProjectPages
 from metadata.publishing.repodata import members_data_write, primary_db_write, repomd_bytes, timestamp_now
 from metadata.publishing.state import BASE_KEYS, DATA_KEYS, SCHEMA_VERSION, PublishState
@@ -129,11 +129,13 @@ class Publisher:
         serial_now: int,
     ) -> Any:
         tree = self.tree
-        if state.meta_get("primary_db_marker") != PrimaryDB.marker(tree.primary_db_path) or fresh:
-            # Missing, or changed by a publish that crashed before its commit point: rebuild it
-            # from the committed state (the state's transaction has written nothing yet).
-            export_primary_sqlite(tree.state_path, tree.primary_db_path, self.collection.slug)
-        primary_db = PrimaryDB(tree.primary_db_path)
+        primary_db: PrimaryDB | PrimaryRebuild
+        if fresh or state.meta_get("primary_db_marker") != PrimaryDB.marker(tree.primary_db_path):
+            # Empty, missing, or changed by a publish that crashed before its commit point: made whole
+            # from the state once this publish has changed it.
+            primary_db = PrimaryRebuild(state, tree.primary_db_path, self.collection.slug)
+        else:
+            primary_db = PrimaryDB(tree.primary_db_path)
         try:
             spec_key = json.dumps(
                 {"filters": spec.to_dict(), "upstream": self.collection.upstream_id, "schema": SCHEMA_VERSION},

@@ -10,7 +10,8 @@ packages are hardlinks and every switch is a rename):
     publish-work/<slug>/state.sqlite    what the tree holds (metadata.publishing.state), and the
                                         journal row: the commit record of a publish
     publish-work/<slug>/primary.sqlite  the content of the current primary.sqlite.gz, kept up to date
-    publish-work/<slug>/staging/        new index pages and repomd.json (flat names, see flat_name)
+    publish-work/<slug>/staging/        new index pages and repomd.json (flat names, see flat_name), and
+                                        the folders of new projects (their pages, moved whole)
     publish-work/<slug>/intent.log      data files linked by the publish in progress
     publish-work/links/<blob>/<n>       spare copies of a store file that has too many links (EMLINK)
     publish-work/<slug>/tmp/            every temporary file of a publish (repodata being written,
@@ -24,6 +25,7 @@ the tree (CollectionTree.path) even though the publisher validates names and has
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -235,6 +237,23 @@ class CollectionTree:
         self.staged += 1
         return True
 
+    def stage_pages(self, relative_dir: str, pages: dict[str, bytes]) -> int:
+        """Stage the pages of one folder (a project's); how many were staged.
+
+        A folder the tree does not have yet (a new project's) is staged whole and renamed into place
+        at the switch in one rename, instead of a mkdir and a rename per page: in a first publish that
+        is most of the switch. Otherwise each page is staged unless the tree has its exact bytes.
+        """
+        if os.path.isdir(self.path_str(relative_dir)):
+            return sum(self.stage(f"{relative_dir}/{name}", data) for name, data in pages.items())
+        folder = f"{self._staging_str}/{flat_name(relative_dir)}"
+        os.mkdir(folder)
+        for name, data in pages.items():
+            with open(f"{folder}/{name}", "wb") as handle:
+                handle.write(data)
+        self.staged += len(pages)
+        return len(pages)
+
     def stage_stream(self, relative: str, chunks: Iterable[bytes]) -> bool:
         """Stage a large page written in chunks; dropped again when equal to the tree's."""
         target = self.staging / flat_name(relative)
@@ -271,6 +290,26 @@ class CollectionTree:
         except FileNotFoundError:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
+
+    def replace_folder(self, source: Path, target: Path) -> None:
+        """Rename a staged folder into place; page by page when the tree has that folder after all
+        (it cannot be replaced whole: a crash in the middle of this left part of it there, say)."""
+        for attempt in range(2):
+            try:
+                os.rename(source, target)
+                return
+            except FileNotFoundError:
+                if attempt:
+                    raise
+                target.parent.mkdir(parents=True, exist_ok=True)  # the tree's first pages
+            except OSError as error:
+                if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+                break
+        with os.scandir(source) as entries:
+            for entry in entries:
+                self.replace_page(Path(entry.path), target / entry.name)
+        source.rmdir()
 
     def discard_work(self) -> list[str]:
         """Throw away an uncommitted publish; return the data files it had linked (for garbage)."""

@@ -22,6 +22,7 @@ SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
 _PACKAGING_SDIST_SUFFIXES = (".tar.gz", ".zip")
 WHEEL_SUFFIX = ".whl"
 EGG_SUFFIX = ".egg"
+_DISTRIBUTION_SUFFIXES = (WHEEL_SUFFIX, *SDIST_SUFFIXES, EGG_SUFFIX)
 # name-version[-pyX[.Y][-platform]].egg, as setuptools writes them (packaging has no egg parser).
 _EGG_RE = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._]*?)-(?P<version>[^-]+)"
@@ -70,11 +71,13 @@ class ParsedFilename:
     package_type: str  # File.PackageType value
 
 
-def parse_filename(filename: str) -> ParsedFilename:
-    """Check a distribution file name and parse it; UnsafeFilename says why it was refused.
+def check_filename(filename: str) -> None:
+    """Check that a file name is safe as one path segment and ends like a distribution (a wheel, an sdist
+    or an egg); UnsafeFilename says why it was refused. What publication needs of a catalogue row, whose
+    name parse_filename checked in full when the sync took it: parsing it again costs 13 µs a file.
 
-    Refused: path separators, NUL, '..', leading dots, control characters, and anything that does
-    not parse as a wheel, sdist or egg name.
+    Refused: path separators, NUL, '..', leading dots, control characters, more than 255 bytes, and any
+    other ending.
     """
     if not filename or len(filename.encode("utf-8", errors="surrogatepass")) > MAX_FILENAME_BYTES:
         # File systems count bytes: 120 "é" are 240 bytes, and a wheel name around them passes 255.
@@ -83,6 +86,16 @@ def parse_filename(filename: str) -> ParsedFilename:
         raise UnsafeFilename(f"file name {filename!r}: contains a path separator or '..'")
     if filename.startswith(".") or _CONTROL_RE.search(filename):
         raise UnsafeFilename(f"file name {filename!r}: leading dot or control character")
+    if not filename.lower().endswith(_DISTRIBUTION_SUFFIXES):
+        raise UnsafeFilename(f"file name {filename!r}: not a wheel, sdist or egg name")
+
+
+def parse_filename(filename: str) -> ParsedFilename:
+    """Check a distribution file name and parse it; UnsafeFilename says why it was refused.
+
+    Refused: what check_filename refuses, and anything that does not parse as a wheel, sdist or egg name.
+    """
+    check_filename(filename)
     lowered = filename.lower()
     try:
         if lowered.endswith(WHEEL_SUFFIX):

@@ -273,17 +273,22 @@ def test_pages_switch_before_the_root_then_deletions_then_repomd(
             order.append("delete " + str(self).split("/pub/full/", 1)[1])
         return real_unlink(self, missing_ok=missing_ok)
 
+    real_replace_folder = CollectionTree.replace_folder
+
+    def replace_folder(self, source, target):
+        order.append(Path(target).relative_to(self.root).as_posix() + "/ (the new project's folder, whole)")
+        return real_replace_folder(self, source, target)
+
     monkeypatch.setattr(CollectionTree, "replace_page", replace_page)
+    monkeypatch.setattr(CollectionTree, "replace_folder", replace_folder)
     monkeypatch.setattr(Path, "unlink", unlink)
     collection_publish(collection=full_collection)
 
     assert order == [
-        "simple/aardvark/index.html",
-        "simple/aardvark/index.json",
+        "simple/aardvark/ (the new project's folder, whole)",
         "simple/greeter/index.html",
         "simple/greeter/index.json",
-        "simple/zeta/index.html",
-        "simple/zeta/index.json",
+        "simple/zeta/ (the new project's folder, whole)",
         "simple/index.html",
         "simple/index.json",
         "delete simple/numbers/index.html",

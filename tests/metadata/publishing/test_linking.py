@@ -28,6 +28,10 @@ def test_hostile_file_rows_are_skipped(catalogue, full_collection, mirror_root, 
         ("a-3.0.tar.gz", "Z" * 64),
         ("a-4.0.tar.gz", good.sha256.upper()),
         ("not-a-package.txt", good.sha256),
+        ("sub/a-5.0.tar.gz", good.sha256),
+        ("a\\a-6.0.tar.gz", good.sha256),
+        ("a-7.0\n.tar.gz", good.sha256),
+        ("a-8.0" + "x" * 250 + ".tar.gz", good.sha256),
     ]
     for filename, sha256 in bad:
         hostile_file(project, filename=filename, sha256=sha256)

@@ -45,6 +45,38 @@ def test_staging_names_are_reversible(relative):
     assert unflat_name(flat) == relative
 
 
+def test_a_new_projects_pages_are_staged_as_a_folder_and_moved_whole(mirror_root):
+    tree = CollectionTree("full")
+    tree.root.mkdir(parents=True)
+    tree.reset_staging()
+    pages = {"index.html": b"<html>new</html>", "index.json": b"{}"}
+    assert tree.stage_pages("simple/fresh", pages) == 2
+    staged = tree.staging / flat_name("simple/fresh")
+    assert staged.is_dir()
+    tree.replace_folder(staged, tree.path("simple/fresh"))  # the tree's simple/ is made on the way
+    assert {page.name: page.read_bytes() for page in tree.path("simple/fresh").iterdir()} == pages
+    assert not staged.exists()
+    # The folder is in the tree now: its unchanged pages are not staged again, a changed one is, as a page.
+    assert tree.stage_pages("simple/fresh", {**pages, "index.json": b'{"v": 2}'}) == 1
+    assert [path.name for path in tree.staging.iterdir()] == [flat_name("simple/fresh/index.json")]
+
+
+def test_a_staged_folder_the_tree_already_has_is_moved_page_by_page(mirror_root):
+    """The switch of a folder that a crash left half moved (or that appeared since it was staged)."""
+    tree = CollectionTree("full")
+    target = tree.path("simple/fresh")
+    target.mkdir(parents=True)
+    (target / "index.html").write_bytes(b"old")
+    tree.reset_staging()
+    staged = tree.staging / flat_name("simple/fresh")
+    staged.mkdir()
+    (staged / "index.html").write_bytes(b"new")
+    (staged / "index.json").write_bytes(b"{}")
+    tree.replace_folder(staged, target)
+    assert {page.name: page.read_bytes() for page in target.iterdir()} == {"index.html": b"new", "index.json": b"{}"}
+    assert not staged.exists()
+
+
 def test_the_tree_refuses_paths_outside_its_root(catalogue, mirror_root):
     good = catalogue.add(SamplePackage("a", "1.0"))
     tree = CollectionTree("full")
