@@ -83,6 +83,9 @@ class PublishState:
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (name TEXT PRIMARY KEY) WITHOUT ROWID")
         self.changed = 0  # projects whose published content this transaction changed
         self.changed_names: set[str] = set()  # their names: the ranges of cached parts to rebuild
+        # Whether a project was added or removed, or shows another display name: only then does the PEP 503
+        # root page (names and display names) change.
+        self.listing_changed = False
         # What this transaction added to the counts (projects, files, bytes): counting the whole catalogue
         # each publish grew with it (0.2 s per 100,000 projects, warm).
         self._count_delta = [0, 0, 0]
@@ -156,11 +159,12 @@ class PublishState:
     ) -> bool:
         """Store a project's new files; what it no longer references becomes garbage. True when it changed."""
         line = self.project_line(name, display_name, serial, files)
-        row = self.conn.execute("SELECT line FROM projects WHERE name = ?", (name,)).fetchone()
+        row = self.conn.execute("SELECT line, display_name FROM projects WHERE name = ?", (name,)).fetchone()
         if row is not None and row[0] == line:
             return False
         self.changed += 1
         self.changed_names.add(name)
+        self.listing_changed = self.listing_changed or row is None or row[1] != display_name
         self._count_project(name, added=row is None, files=len(files), size=sum(file.size for file in files))
         new_paths = {path for file in files for path in file_paths(file)}
         old_paths = {path for filename, (sha, meta) in old.items() for path in _row_paths(filename, sha, meta)}
@@ -185,6 +189,7 @@ class PublishState:
         self.changed_names.add(name)
         if self.has_project(name):
             self._count_project(name, removed=True, files=0, size=0)
+            self.listing_changed = True
         self.conn.execute("DELETE FROM files WHERE project = ?", (name,))
         self.conn.execute("DELETE FROM projects WHERE name = ?", (name,))
 

@@ -189,3 +189,44 @@ def test_blocks_recompress_only_what_changed_and_survive_a_broken_cache(tmp_path
     cache.write_bytes(b"not a database" * 100)
     _, stats = run()
     assert stats["blocks_compressed"] == 9
+
+
+def test_the_root_page_is_rebuilt_only_when_the_listing_changes(catalogue, full_collection, mirror_root, monkeypatch):
+    """The PEP 503 root page lists names and display names: a publish that changes only files leaves it
+    as it is; one that adds, removes or renames a project writes it again."""
+    from sync.models import Project
+    from sync.services import catalogue_next_serial
+
+    catalogue.add(SamplePackage("alpha", "1.0"))
+    catalogue.add(SamplePackage("beta", "1.0"))
+    collection_publish(collection=full_collection)
+    assembled: list[int] = []
+    real_chunks = parts.ProjectParts.root_html_chunks
+
+    def root_html_chunks(self):
+        assembled.append(1)
+        return real_chunks(self)
+
+    monkeypatch.setattr(parts.ProjectParts, "root_html_chunks", root_html_chunks)
+    root = mirror_root / "pub" / "full" / "simple" / "index.html"
+
+    def publish_and_list() -> tuple[bool, str]:
+        assembled.clear()
+        assert collection_publish(collection=full_collection) is not None
+        return bool(assembled), root.read_text()
+
+    catalogue.add(SamplePackage("alpha", "2.0"))  # files only
+    rebuilt, page = publish_and_list()
+    assert not rebuilt and ">alpha<" in page and ">beta<" in page
+
+    Project.objects.filter(normalized_name="beta").update(name="Beta", change_serial=catalogue_next_serial())
+    rebuilt, page = publish_and_list()
+    assert rebuilt and ">Beta<" in page
+
+    catalogue.add(SamplePackage("gamma", "1.0"))
+    rebuilt, page = publish_and_list()
+    assert rebuilt and ">gamma<" in page
+
+    catalogue.remove_project("alpha")
+    rebuilt, page = publish_and_list()
+    assert rebuilt and ">alpha<" not in page and ">Beta<" in page
