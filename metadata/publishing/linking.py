@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from core.fs import file_sha256, is_sha256, sha256_fanout
 from metadata.publishing.core_metadata import core_metadata_extract, core_metadata_path
+from metadata.publishing.link_process import LinkOrder
 from metadata.publishing.render import PublishedFile, package_location
 from metadata.publishing.tree import CollectionTree
-from sync.blobstore import blob_path, store_root
+from sync.blobstore import store_root
 from sync.engine.names import UnsafeFilename, check_filename
 
 logger = logging.getLogger(__name__)
@@ -18,7 +20,8 @@ METADATA_HASH_CACHE = 100_000  # blobs whose .metadata hash is remembered within
 
 
 class Linker:
-    """Links the files of one publish into its tree, counting them in `stats["files_linked"]`."""
+    """Plans the links of one publish's files into its tree (what each file's published form is, and which
+    store files it needs at which tree paths)."""
 
     def __init__(self, tree: CollectionTree, stats: dict[str, int]) -> None:
         self.tree = tree
@@ -40,12 +43,13 @@ class Linker:
             paths = self._blob_paths[sha256] = (blob, f"{blob}.metadata")
         return paths
 
-    def publish_file(self, file: Any, old: tuple[str, str] | None) -> PublishedFile | None:
-        """Link one file (and its .metadata) into the tree unless it is there already.
+    def plan_file(self, file: Any, old: tuple[str, str] | None, orders: list[LinkOrder]) -> PublishedFile | None:
+        """The published form of one file, with the links it needs added to `orders` (made by the caller:
+        ProjectPages, through a LinkRunner); None when the file cannot be published (logged why).
 
         The file name and hash become a path: a row that is not a safe distribution file name with a
-        sha256 hex digest is skipped (logged), whatever wrote it into the catalogue. (The sync parsed the
-        name in full when it took it; here it is checked as a path segment with a distribution's ending.)
+        sha256 hex digest is skipped, whatever wrote it into the catalogue. (The sync parsed the name in
+        full when it took it; here it is checked as a path segment with a distribution's ending.)
         """
         try:
             check_filename(file.filename)
@@ -56,26 +60,27 @@ class Linker:
             logger.error("%s: file %r refused: sha256 %r is not 64 hex digits", self.slug, file.filename, file.sha256)
             return None
         location = package_location(file.sha256, file.filename)
-        known = old is not None and old[0] == file.sha256
-        metadata_sha256 = old[1] if known else ""
-        # Linked even when known: a changed project may be one whose blob verify --repair replaced.
+        blob, blob_metadata = self._blob(file.sha256)
         try:
-            if self.tree.link_data_file(self._blob(file.sha256)[0], location):
-                self.stats["files_linked"] += 1
+            size = file.size if file.size is not None else os.stat(blob).st_size
         except FileNotFoundError:
-            logger.error(
-                "%s: blob of %s (%s) is missing from the store: not published",
-                self.slug,
-                file.filename,
-                file.sha256,
-            )
+            self.blob_missing(file)
             return None
-        metadata_sha256 = self.link_metadata(file, location, metadata_sha256)
-        size = file.size if file.size is not None else blob_path(file.sha256).stat().st_size
+        known = old is not None and old[0] == file.sha256
+        metadata_sha256 = self.metadata_digest(file, old[1] if known else "")
+        # Linked even when known: a changed project may be one whose blob verify --repair replaced.
+        orders.append(LinkOrder(blob, location, package=True))
+        if metadata_sha256:
+            orders.append(LinkOrder(blob_metadata, location + ".metadata", package=False))
         return PublishedFile.of(file, size=size, core_metadata_sha256=metadata_sha256)
 
-    def link_metadata(self, file: Any, location: str, recorded_sha256: str) -> str:
-        """Link the wheel's cached .metadata; its sha256 ("" when it has none).
+    def blob_missing(self, file: Any) -> None:
+        logger.error(
+            "%s: blob of %s (%s) is missing from the store: not published", self.slug, file.filename, file.sha256
+        )
+
+    def metadata_digest(self, file: Any, recorded_sha256: str) -> str:
+        """The sha256 of the wheel's cached .metadata ("" when it has none), extracted when missing.
 
         The cache is hashed once per blob and run, and checked against what the state recorded: a
         cached extract that no longer hashes to it (damaged on disk) is extracted again.
@@ -102,5 +107,4 @@ class Linker:
             if len(self._metadata_hashes) > METADATA_HASH_CACHE:
                 self._metadata_hashes.clear()
             self._metadata_hashes[file.sha256] = digest
-        self.tree.link_data_file(self._blob(file.sha256)[1], location + ".metadata")
         return digest

@@ -1,14 +1,21 @@
-"""The project pages of one publish: each chunk of names turned into pages, state rows and primary rows."""
+"""The project pages of one publish: each chunk of names turned into links, pages, state rows and primary rows.
+
+A chunk is `prepare`d (catalogue reads, each file's published form, the links it needs), its links are
+made by a LinkRunner (in this process, or by the helper of metadata.publishing.link_process while this
+process goes on with the next chunk), then it is `finish`ed (files whose links failed dropped, pages
+staged, rows written).
+"""
 
 from __future__ import annotations
 
 import errno
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from metadata import selectors
 from metadata.models import Collection
+from metadata.publishing.link_process import BatchOutcome, LinkFailure, LinkHelper, LinkOrder, run_batch
 from metadata.publishing.linking import Linker
 from metadata.publishing.primary import PrimaryDB, PrimaryRebuild
 from metadata.publishing.render import PublishedFile, project_html, project_json
@@ -18,6 +25,70 @@ from sync.engine.names import is_normalized_project_name
 from sync.filters import FilterSpec
 
 logger = logging.getLogger(__name__)
+
+FATAL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # every later file would fail the same way
+
+
+class LinkRunner:
+    """Makes the link orders of a publish's chunks, a batch at a time: `send` one, then `receive` what it
+    did before the next `send`. In this process until `start_helper`, then by the helper process."""
+
+    def __init__(self, tree: CollectionTree) -> None:
+        self.tree = tree
+        self.helper: LinkHelper | None = None
+        self._local: BatchOutcome | None = None  # the outcome of a batch made here, until received
+        self._refused: list[LinkFailure] = []
+
+    def start_helper(self) -> None:
+        self.helper = LinkHelper(self.tree.links)
+
+    def send(self, orders: list[LinkOrder]) -> None:
+        if self.helper is None:
+            self._local = run_batch(self.tree.link_data_file, orders)
+            return
+        accepted = []
+        for order in orders:
+            try:
+                self.tree.log_links([order.relative])
+            except ValueError as error:
+                self._refused.append(LinkFailure(order.relative, error))
+            else:
+                accepted.append(order)
+        self.helper.send(accepted)
+
+    def receive(self) -> BatchOutcome:
+        if self._local is not None:
+            outcome, self._local = self._local, None
+            return outcome
+        assert self.helper is not None
+        outcome = self.helper.receive()
+        refused, self._refused = self._refused, []
+        return BatchOutcome(outcome.packages_linked, refused + outcome.failures)
+
+    def close(self) -> None:
+        if self.helper is not None:
+            self.helper.close()
+            self.helper = None
+
+
+@dataclass
+class PlannedProject:
+    """One project of a prepared chunk: its catalogue winner (None: none left) and its files' published forms."""
+
+    name: str
+    winner: Any
+    old_files: dict[str, tuple[str, str]]
+    files: list[PublishedFile]
+    published_before: bool
+    valid: bool
+
+
+@dataclass
+class PreparedChunk:
+    """A chunk of names, ready for its links to be made."""
+
+    projects: list[PlannedProject] = field(default_factory=list)
+    orders: list[LinkOrder] = field(default_factory=list)
 
 
 @dataclass
@@ -35,29 +106,26 @@ class ProjectPages:
     now: float  # when data files became garbage (the grace period counts from here)
     deletions: list[str]
 
-    def _publish_file(self, file: Any, old: tuple[str, str] | None) -> PublishedFile | None:
-        """One file into the tree; a file the file system refuses (a name too long, say) is skipped and
-        counted, never fatal to the collection. A full or read-only disk still fails the publish: every
-        later file would fail the same way. (Damaged wheels are handled in core_metadata.)"""
-        try:
-            entry = self.linker.publish_file(file, old)
-            if entry is None:  # refused by the linker (unsafe name, missing blob): it logged why
-                self.stats["files_skipped"] = self.stats.get("files_skipped", 0) + 1
-            return entry
-        except OSError as error:
-            if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-                raise
-            self._skipped(file, f"{type(error).__name__}: {error.strerror or error}")
-        except ValueError as error:  # e.g. a path the tree refuses
-            self._skipped(file, f"{type(error).__name__}: {error}")
-        return None
-
     def _skipped(self, file: Any, reason: str) -> None:
         self.stats["files_skipped"] = self.stats.get("files_skipped", 0) + 1
         logger.error("%s: file %r not published: %s", self.collection.slug, file.filename, reason[:500])
 
-    def publish(self, names: list[str], *, gone: bool = False) -> None:
-        """Publish these projects (gone: they left the catalogue, only their old pages go)."""
+    def _plan_file(self, file: Any, old: tuple[str, str] | None, orders: list[LinkOrder]) -> PublishedFile | None:
+        """The linker's plan of one file; an error of the file system there (extracting its .metadata, say)
+        skips the file, unless the disk is full or read-only."""
+        try:
+            entry = self.linker.plan_file(file, old, orders)
+        except OSError as error:
+            if error.errno in FATAL_ERRNOS:
+                raise
+            self._skipped(file, f"{type(error).__name__}: {error.strerror or error}")
+            return None
+        if entry is None:  # refused by the linker (unsafe name, missing blob): it logged why
+            self.stats["files_skipped"] = self.stats.get("files_skipped", 0) + 1
+        return entry
+
+    def prepare(self, names: list[str], *, gone: bool = False) -> PreparedChunk:
+        """Read these projects and plan their files (gone: they left the catalogue, only their old pages go)."""
         old = self.state.old_files(names)
         published_before = self.state.published_names(names)
         if self.full:
@@ -71,21 +139,56 @@ class ProjectPages:
         allowed = [] if gone else [name for name in names if name in valid and self.spec.project_allowed(name)]
         winners = selectors.catalogue_winners(allowed, upstream_id=self.collection.upstream_id) if allowed else {}
         files = selectors.catalogue_stored_files([w.id for w in winners.values()]) if winners else {}
+        chunk = PreparedChunk()
         for name in names:
             self.stats["projects_visited"] += 1
             winner = winners.get(name)
             old_files = old.get(name, {})
-            published: list[PublishedFile] = []
+            planned: list[PublishedFile] = []
             if winner is not None:
                 for file in self.spec.select_files(files[winner.id]):
-                    entry = self._publish_file(file, old_files.get(file.filename))
+                    entry = self._plan_file(file, old_files.get(file.filename), chunk.orders)
                     if entry is not None:
-                        published.append(entry)
+                        planned.append(entry)
+            chunk.projects.append(
+                PlannedProject(name, winner, old_files, planned, name in published_before, name in valid)
+            )
+        return chunk
+
+    def _linked(self, file: PublishedFile, failures: dict[str, LinkFailure]) -> bool:
+        """Were the file's links made? A file the file system refuses (a name too long, say) is skipped and
+        counted, never fatal to the collection. (Damaged wheels are handled in core_metadata.)"""
+        for relative in (file.location, file.location + ".metadata"):
+            failure = failures.get(relative)
+            if failure is None:
+                continue
+            error = failure.error
+            if isinstance(error, FileNotFoundError) and relative == file.location:
+                self.linker.blob_missing(file)
+                self.stats["files_skipped"] = self.stats.get("files_skipped", 0) + 1
+            elif isinstance(error, OSError):
+                self._skipped(file, f"{type(error).__name__}: {error.strerror or error}")
+            else:  # a path the tree refuses
+                self._skipped(file, f"{type(error).__name__}: {error}")
+            return False
+        return True
+
+    def finish(self, chunk: PreparedChunk, outcome: BatchOutcome) -> None:
+        """Once its links are made: stage the chunk's pages and write its rows. A full or read-only disk
+        fails the publish."""
+        for failure in outcome.failures:
+            if isinstance(failure.error, OSError) and failure.error.errno in FATAL_ERRNOS:
+                raise failure.error
+        self.stats["files_linked"] += outcome.packages_linked
+        failures = {failure.relative: failure for failure in outcome.failures}
+        for project in chunk.projects:
+            name, winner = project.name, project.winner
+            published = [file for file in project.files if self._linked(file, failures)] if failures else project.files
             if not published:
-                if name in published_before:
-                    if name in valid:  # an invalid name (from an older state) has no pages of ours
+                if project.published_before:
+                    if project.valid:  # an invalid name (from an older state) has no pages of ours
                         self.deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
-                    self.state.delete_project(name, old_files, self.now)
+                    self.state.delete_project(name, project.old_files, self.now)
                     self.primary_db.delete_project(name)
                 continue
             pages = {
@@ -93,5 +196,6 @@ class ProjectPages:
                 "index.json": project_json(name, winner.change_serial, published),
             }
             self.tree.stage_pages(f"simple/{name}", pages)
-            if self.state.replace_project(name, winner.name, winner.change_serial, published, old_files, self.now):
-                self.primary_db.replace_project(name, winner.name, winner.change_serial, published)
+            serial = winner.change_serial
+            if self.state.replace_project(name, winner.name, serial, published, project.old_files, self.now):
+                self.primary_db.replace_project(name, winner.name, serial, published)

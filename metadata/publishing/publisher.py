@@ -23,11 +23,12 @@ from metadata.publishing.core_metadata import (
     metadata_tmp_clean,
 )
 from metadata.publishing.garbage import garbage_prune
+from metadata.publishing.link_process import PROCESS_MIN_NAMES
 from metadata.publishing.linking import Linker
 from metadata.publishing.linking_inodes import spares_prune
 from metadata.publishing.parts import PARTS_FORMAT, ProjectParts
 from metadata.publishing.primary import PrimaryDB, PrimaryRebuild
-from metadata.publishing.projects import ProjectPages
+from metadata.publishing.projects import LinkRunner, PreparedChunk, ProjectPages
 from metadata.publishing.repodata import members_data_write, primary_db_write, repomd_bytes, timestamp_now
 from metadata.publishing.state import BASE_KEYS, DATA_KEYS, SCHEMA_VERSION, PublishState
 from metadata.publishing.tree import REPOMD, CollectionTree, spares_root
@@ -153,12 +154,18 @@ class Publisher:
             projects = ProjectPages(
                 self.tree, self.linker, self.stats, self.collection, state, primary_db, spec, full, now, deletions
             )
-            for chunk in _batched(names, CHUNK_NAMES):
-                last_serial = max(last_serial, max(serial for _, serial in chunk))
-                projects.publish([name for name, _ in chunk])
+            serials: list[int] = []
+
+            def visited(chunks: Iterable[list[tuple[str, int]]]) -> Iterator[list[str]]:
+                for chunk in chunks:
+                    serials.append(max(serial for _, serial in chunk))
+                    yield [name for name, _ in chunk]
+
+            self._visit(projects, visited(_batched(names, CHUNK_NAMES)))
             if full:
-                for chunk in _batched(state.untouched_names(), CHUNK_NAMES):
-                    projects.publish(chunk, gone=True)
+                self._visit(projects, _batched(state.untouched_names(), CHUNK_NAMES), gone=True)
+            last_serial = max([last_serial, *serials])
+            if full:
                 for name in tree.page_names_on_disk():
                     if not state.has_project(name):
                         deletions.extend([f"simple/{name}/index.html", f"simple/{name}/index.json"])
@@ -278,6 +285,28 @@ class Publisher:
                 return commit(tree, state, record, self._record)
             finally:
                 self.timings["commit"] = round(time.monotonic() - marked, 3)
+
+    def _visit(self, projects: ProjectPages, chunks: Iterable[list[str]], *, gone: bool = False) -> None:
+        """Publish these chunks of names, each prepared while the links of the one before are made; a
+        publish that reaches PROCESS_MIN_NAMES names has them made by the helper process from then on."""
+        runner = LinkRunner(self.tree)
+        pending: PreparedChunk | None = None
+        names = 0
+        try:
+            for chunk in chunks:
+                if runner.helper is None and names >= PROCESS_MIN_NAMES:
+                    runner.start_helper()
+                prepared = projects.prepare(chunk, gone=gone)
+                outcome = runner.receive() if pending is not None else None
+                runner.send(prepared.orders)
+                if pending is not None and outcome is not None:
+                    projects.finish(pending, outcome)
+                pending = prepared
+                names += len(chunk)
+            if pending is not None:
+                projects.finish(pending, runner.receive())
+        finally:
+            runner.close()
 
     def _next_revision_number(self) -> int:
         numbers = self.collection.revisions.order_by("-number").values_list("number", flat=True)

@@ -43,7 +43,7 @@ from urllib.parse import quote, unquote
 from django.conf import settings
 
 from core.fs import HashingWriter, file_sha256
-from metadata.publishing.linking_inodes import link_or_copy, relink_if_replaced
+from metadata.publishing.link_process import DataLinks
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,8 @@ class CollectionTree:
         # parsing cost a fifth of it (a cProfile of 200,000 files).
         self._root_str = str(self.root)
         self._staging_str = str(self.staging)
-        self._dirs: set[str] = set()
+        self.links = DataLinks(self._root_str, self.tmp, self.spares)
+        self._dirs = self.links.dirs  # folders known to exist, shared with the links' own
         self._intent: Any = None
         self._intent_lock = threading.Lock()
         self.staged = 0
@@ -167,22 +168,17 @@ class CollectionTree:
             self._intent.write(relative + "\n")
 
     def link_data_file(self, source: Path | str, relative: str) -> bool:
-        """Hardlink a store blob into the tree (copy across file systems). True when created."""
-        target = self.path_str(relative)
-        parent, _, _ = relative.rpartition("/")
-        if parent not in self._dirs:  # many files share a blob's folder: one mkdir per folder and publish
-            self._ensure_dir(parent.rpartition("/")[0])
-            try:
-                os.mkdir(f"{self._root_str}/{parent}")
-            except FileExistsError:
-                pass
-            self._dirs.add(parent)
+        """Hardlink a store blob into the tree (copy across file systems). True when created or changed."""
+        self.path_str(relative)  # refuses a path outside the tree
         self._log_intent(relative)
-        try:
-            link_or_copy(source, target, tmp_dir=self.tmp, spares_root=self.spares)
-        except FileExistsError:
-            return relink_if_replaced(source, target, tmp_dir=self.tmp, spares_root=self.spares)
-        return True
+        return self.links.link(source, relative)
+
+    def log_links(self, relatives: Iterable[str]) -> None:
+        """Note data files about to be linked elsewhere (metadata.publishing.link_process): checked to stay
+        inside the tree, and logged before they exist, as link_data_file does."""
+        for relative in relatives:
+            self.path_str(relative)
+            self._log_intent(relative)
 
     def write_data_stream(self, relative_dir: str, suffix: str, write: Callable[[Any], None]) -> tuple[str, str, int]:
         """Write a data file through `write(handle)`, name it <sha256>-<suffix>; (relative, sha256, size)."""
