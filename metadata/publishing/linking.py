@@ -8,7 +8,7 @@ from typing import Any
 
 from core.fs import file_sha256, is_sha256, sha256_fanout
 from metadata.publishing.core_metadata import core_metadata_extract, core_metadata_path
-from metadata.publishing.link_process import LinkOrder
+from metadata.publishing.helper import LinkOrder
 from metadata.publishing.render import PublishedFile, package_location
 from metadata.publishing.tree import CollectionTree
 from sync.blobstore import store_root

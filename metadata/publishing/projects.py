@@ -1,9 +1,9 @@
 """The project pages of one publish: each chunk of names turned into links, pages, state rows and primary rows.
 
 A chunk is `prepare`d (catalogue reads, each file's published form, the links it needs), its links are
-made by a LinkRunner (in this process, or by the helper of metadata.publishing.link_process while this
+made through TreeWrites (in this process, or by the helper of metadata.publishing.helper while this
 process goes on with the next chunk), then it is `finish`ed (files whose links failed dropped, pages
-staged, rows written).
+staged, through TreeWrites too, rows written).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from metadata import selectors
 from metadata.models import Collection
-from metadata.publishing.link_process import BatchOutcome, LinkFailure, LinkHelper, LinkOrder, run_batch
+from metadata.publishing.helper import BatchOutcome, LinkFailure, LinkOrder, PageOrder, PublishHelper, run_batch
 from metadata.publishing.linking import Linker
 from metadata.publishing.primary import PrimaryDB, PrimaryRebuild
 from metadata.publishing.render import PublishedFile, project_html, project_json
@@ -29,20 +29,22 @@ logger = logging.getLogger(__name__)
 FATAL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # every later file would fail the same way
 
 
-class LinkRunner:
-    """Makes the link orders of a publish's chunks, a batch at a time: `send` one, then `receive` what it
-    did before the next `send`. In this process until `start_helper`, then by the helper process."""
+class TreeWrites:
+    """The links and the staged pages of a publish's chunks: in this process until `start_helper`, then by
+    the helper process. Links go a batch at a time (`send_links`, then `receive_links` before the next
+    batch: the pages of a chunk depend on its links); pages are staged as they come, collected by `finish`."""
 
     def __init__(self, tree: CollectionTree) -> None:
         self.tree = tree
-        self.helper: LinkHelper | None = None
-        self._local: BatchOutcome | None = None  # the outcome of a batch made here, until received
+        self.helper: PublishHelper | None = None
+        self._local: BatchOutcome | None = None  # the outcome of a batch linked here, until received
         self._refused: list[LinkFailure] = []
+        self._pages: list[PageOrder] = []  # page orders for the helper, sent once per chunk
 
     def start_helper(self) -> None:
-        self.helper = LinkHelper(self.tree.links)
+        self.helper = PublishHelper(self.tree.links, self.tree.pages)
 
-    def send(self, orders: list[LinkOrder]) -> None:
+    def send_links(self, orders: list[LinkOrder]) -> None:
         if self.helper is None:
             self._local = run_batch(self.tree.link_data_file, orders)
             return
@@ -54,16 +56,36 @@ class LinkRunner:
                 self._refused.append(LinkFailure(order.relative, error))
             else:
                 accepted.append(order)
-        self.helper.send(accepted)
+        self.helper.send_links(accepted)
 
-    def receive(self) -> BatchOutcome:
+    def receive_links(self) -> BatchOutcome:
         if self._local is not None:
             outcome, self._local = self._local, None
             return outcome
         assert self.helper is not None
-        outcome = self.helper.receive()
+        outcome = self.helper.receive_links()
         refused, self._refused = self._refused, []
         return BatchOutcome(outcome.packages_linked, refused + outcome.failures)
+
+    def stage_pages(self, relative_dir: str, pages: dict[str, bytes]) -> None:
+        if self.helper is None:
+            self.tree.stage_pages(relative_dir, pages)
+        else:
+            self._pages.append(self.tree.page_order(relative_dir, pages))
+
+    def chunk_done(self) -> None:
+        """Send the chunk's pages to the helper."""
+        if self.helper is not None and self._pages:
+            self.helper.send_pages(self._pages)
+            self._pages = []
+
+    def finish(self) -> None:
+        """Once every chunk is done: the helper's pages counted as staged; the error that stopped them raised."""
+        if self.helper is not None:
+            outcome = self.helper.finish()
+            self.tree.staged += outcome.staged
+            if outcome.error is not None:
+                raise outcome.error
 
     def close(self) -> None:
         if self.helper is not None:
@@ -173,7 +195,7 @@ class ProjectPages:
             return False
         return True
 
-    def finish(self, chunk: PreparedChunk, outcome: BatchOutcome) -> None:
+    def finish(self, chunk: PreparedChunk, outcome: BatchOutcome, writes: TreeWrites) -> None:
         """Once its links are made: stage the chunk's pages and write its rows. A full or read-only disk
         fails the publish."""
         for failure in outcome.failures:
@@ -195,7 +217,8 @@ class ProjectPages:
                 "index.html": project_html(winner.name, published),
                 "index.json": project_json(name, winner.change_serial, published),
             }
-            self.tree.stage_pages(f"simple/{name}", pages)
+            writes.stage_pages(f"simple/{name}", pages)
             serial = winner.change_serial
             if self.state.replace_project(name, winner.name, serial, published, project.old_files, self.now):
                 self.primary_db.replace_project(name, winner.name, serial, published)
+        writes.chunk_done()

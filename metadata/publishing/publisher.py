@@ -23,12 +23,12 @@ from metadata.publishing.core_metadata import (
     metadata_tmp_clean,
 )
 from metadata.publishing.garbage import garbage_prune
-from metadata.publishing.link_process import PROCESS_MIN_NAMES
+from metadata.publishing.helper import PROCESS_MIN_NAMES
 from metadata.publishing.linking import Linker
 from metadata.publishing.linking_inodes import spares_prune
 from metadata.publishing.parts import PARTS_FORMAT, ProjectParts
 from metadata.publishing.primary import PrimaryDB, PrimaryRebuild
-from metadata.publishing.projects import LinkRunner, PreparedChunk, ProjectPages
+from metadata.publishing.projects import PreparedChunk, ProjectPages, TreeWrites
 from metadata.publishing.repodata import members_data_write, primary_db_write, repomd_bytes, timestamp_now
 from metadata.publishing.state import BASE_KEYS, DATA_KEYS, SCHEMA_VERSION, PublishState
 from metadata.publishing.tree import REPOMD, CollectionTree, spares_root
@@ -288,25 +288,27 @@ class Publisher:
 
     def _visit(self, projects: ProjectPages, chunks: Iterable[list[str]], *, gone: bool = False) -> None:
         """Publish these chunks of names, each prepared while the links of the one before are made; a
-        publish that reaches PROCESS_MIN_NAMES names has them made by the helper process from then on."""
-        runner = LinkRunner(self.tree)
+        publish that reaches PROCESS_MIN_NAMES names has its links and pages made by the helper process
+        from then on."""
+        writes = TreeWrites(self.tree)
         pending: PreparedChunk | None = None
         names = 0
         try:
             for chunk in chunks:
-                if runner.helper is None and names >= PROCESS_MIN_NAMES:
-                    runner.start_helper()
+                if writes.helper is None and names >= PROCESS_MIN_NAMES:
+                    writes.start_helper()
                 prepared = projects.prepare(chunk, gone=gone)
-                outcome = runner.receive() if pending is not None else None
-                runner.send(prepared.orders)
+                outcome = writes.receive_links() if pending is not None else None
+                writes.send_links(prepared.orders)
                 if pending is not None and outcome is not None:
-                    projects.finish(pending, outcome)
+                    projects.finish(pending, outcome, writes)
                 pending = prepared
                 names += len(chunk)
             if pending is not None:
-                projects.finish(pending, runner.receive())
+                projects.finish(pending, writes.receive_links(), writes)
+            writes.finish()
         finally:
-            runner.close()
+            writes.close()
 
     def _next_revision_number(self) -> int:
         numbers = self.collection.revisions.order_by("-number").values_list("number", flat=True)

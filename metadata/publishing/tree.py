@@ -43,7 +43,7 @@ from urllib.parse import quote, unquote
 from django.conf import settings
 
 from core.fs import HashingWriter, file_sha256
-from metadata.publishing.link_process import DataLinks
+from metadata.publishing.helper import DataLinks, PageOrder, StagedPages
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class CollectionTree:
         self._staging_str = str(self.staging)
         self.links = DataLinks(self._root_str, self.tmp, self.spares)
         self._dirs = self.links.dirs  # folders known to exist, shared with the links' own
+        self.pages = StagedPages(self._root_str, self._staging_str)
         self._intent: Any = None
         self._intent_lock = threading.Lock()
         self.staged = 0
@@ -127,6 +128,10 @@ class CollectionTree:
 
     def path_str(self, relative: str) -> str:
         """CollectionTree.path as a string (the same check)."""
+        return f"{self._root_str}/{self.path_relative(relative)}"
+
+    def path_relative(self, relative: str) -> str:
+        """`relative`, once checked as CollectionTree.path checks it."""
         if (
             not relative
             or relative[0] == "/"
@@ -136,7 +141,7 @@ class CollectionTree:
             or os.path.normpath(relative) != relative  # '..' inside, '//', './', a trailing '/'
         ):
             raise ValueError(f"path {relative!r} is outside the tree of collection {self.slug!r}")
-        return f"{self._root_str}/{relative}"
+        return relative
 
     # -- reading the tree ---------------------------------------------------------------------
 
@@ -174,7 +179,7 @@ class CollectionTree:
         return self.links.link(source, relative)
 
     def log_links(self, relatives: Iterable[str]) -> None:
-        """Note data files about to be linked elsewhere (metadata.publishing.link_process): checked to stay
+        """Note data files about to be linked elsewhere (metadata.publishing.helper): checked to stay
         inside the tree, and logged before they exist, as link_data_file does."""
         for relative in relatives:
             self.path_str(relative)
@@ -222,16 +227,16 @@ class CollectionTree:
 
     def stage(self, relative: str, data: bytes) -> bool:
         """Stage a page unless the tree already has these exact bytes. True when staged."""
-        try:
-            with open(self.path_str(relative), "rb") as handle:
-                if handle.read(len(data) + 1) == data:
-                    return False
-        except (FileNotFoundError, NotADirectoryError):
-            pass
-        with open(f"{self._staging_str}/{flat_name(relative)}", "wb") as handle:
-            handle.write(data)
-        self.staged += 1
-        return True
+        staged = self.pages.stage(relative, flat_name(self.path_relative(relative)), data)
+        self.staged += staged
+        return staged
+
+    def page_order(self, relative_dir: str, pages: dict[str, bytes]) -> PageOrder:
+        """The pages of one folder (a project's) as an order for StagedPages (the paths checked here)."""
+        self.path_relative(relative_dir)
+        folder_flat = flat_name(relative_dir)
+        entries = [(name, flat_name(f"{relative_dir}/{name}"), data) for name, data in pages.items()]
+        return PageOrder(relative_dir, folder_flat, entries)
 
     def stage_pages(self, relative_dir: str, pages: dict[str, bytes]) -> int:
         """Stage the pages of one folder (a project's); how many were staged.
@@ -240,15 +245,9 @@ class CollectionTree:
         at the switch in one rename, instead of a mkdir and a rename per page: in a first publish that
         is most of the switch. Otherwise each page is staged unless the tree has its exact bytes.
         """
-        if os.path.isdir(self.path_str(relative_dir)):
-            return sum(self.stage(f"{relative_dir}/{name}", data) for name, data in pages.items())
-        folder = f"{self._staging_str}/{flat_name(relative_dir)}"
-        os.mkdir(folder)
-        for name, data in pages.items():
-            with open(f"{folder}/{name}", "wb") as handle:
-                handle.write(data)
-        self.staged += len(pages)
-        return len(pages)
+        staged = self.pages.stage_folder(self.page_order(relative_dir, pages))
+        self.staged += staged
+        return staged
 
     def stage_stream(self, relative: str, chunks: Iterable[bytes]) -> bool:
         """Stage a large page written in chunks; dropped again when equal to the tree's."""

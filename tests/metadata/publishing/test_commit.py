@@ -71,7 +71,7 @@ def repodata_names(root: Path) -> tuple[set[str], set[str]]:
     ("owner", "name", "call"),
     [
         (CollectionTree, "link_data_file", 2),  # while linking packages
-        (CollectionTree, "stage", 3),  # while staging project pages
+        (CollectionTree, "stage_pages", 2),  # while staging project pages
         (CollectionTree, "stage_stream", 2),  # while staging the root pages
         (Publisher, "_write_primary_db", 1),  # while writing primary.sqlite.gz (its DB is committed)
         (ProjectParts, "write_primary_gz", 1),  # while writing primary.json.gz

@@ -1,4 +1,4 @@
-"""The links of a large publish made by a helper process (metadata.publishing.link_process): the same tree as
+"""The links of a large publish made by a helper process (metadata.publishing.helper): the same tree as
 links made in process, hostile and missing files skipped the same way, a full disk or a helper that dies
 fails the publish and leaves the previous revision whole."""
 
@@ -14,8 +14,8 @@ import signal
 import pytest
 
 from metadata.models import Revision
-from metadata.publishing import link_process, publisher
-from metadata.publishing.link_process import BatchOutcome, LinkFailure
+from metadata.publishing import helper, publisher
+from metadata.publishing.helper import BatchOutcome, LinkFailure
 from metadata.publishing.projects import ProjectPages
 from metadata.publishing.tree import REPOMD
 from metadata.services import collection_publish
@@ -30,16 +30,17 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def helper_links(monkeypatch):
-    """Every publish links through the helper process, from its first chunk; the helpers started are counted."""
+    """Every publish links and stages its pages through the helper process, from its first chunk; the helpers
+    started are counted."""
     monkeypatch.setattr(publisher, "PROCESS_MIN_NAMES", 0)
-    started: list[link_process.LinkHelper] = []
-    real_init = link_process.LinkHelper.__init__
+    started: list[helper.PublishHelper] = []
+    real_init = helper.PublishHelper.__init__
 
-    def init(self, links):
-        real_init(self, links)
+    def init(self, links, pages):
+        real_init(self, links, pages)
         started.append(self)
 
-    monkeypatch.setattr(link_process.LinkHelper, "__init__", init)
+    monkeypatch.setattr(helper.PublishHelper, "__init__", init)
     return started
 
 
@@ -97,15 +98,15 @@ def test_a_helper_that_dies_fails_the_publish_and_the_previous_revision_stays(
     root = mirror_root / "pub" / "full"
     before = tree_snapshot(root)
     base_catalogue.add(SamplePackage("greeter", "0.4.0"))
-    real_send = link_process.LinkHelper.send
+    real_send = helper.PublishHelper.send_links
 
     def send_then_die(self, orders):
         real_send(self, orders)
         os.kill(self._process.pid, signal.SIGKILL)
         self._process.wait()
 
-    monkeypatch.setattr(link_process.LinkHelper, "send", send_then_die)
-    with pytest.raises(RuntimeError, match="link helper process stopped"):
+    monkeypatch.setattr(helper.PublishHelper, "send_links", send_then_die)
+    with pytest.raises(RuntimeError, match="publish helper process stopped"):
         collection_publish(collection=full_collection)
 
     after = tree_snapshot(root)
@@ -113,7 +114,7 @@ def test_a_helper_that_dies_fails_the_publish_and_the_previous_revision_stays(
         path: data for path, data in before.items() if not path.startswith("packages/")
     }
     assert Revision.objects.count() == 1
-    monkeypatch.setattr(link_process.LinkHelper, "send", real_send)
+    monkeypatch.setattr(helper.PublishHelper, "send_links", real_send)
     assert collection_publish(collection=full_collection).number == 2  # the next publish does it
     assert "greeter-0.4.0" in (root / "simple/greeter/index.html").read_text()
     assert all(helper._process.poll() is not None for helper in helper_links)  # none left running
@@ -125,12 +126,12 @@ def test_a_full_disk_met_by_the_helper_fails_the_publish(base_catalogue, full_co
     first = {"done": False}
 
     def finish_with(error_number):
-        def finish(self, chunk, outcome):
+        def finish(self, chunk, outcome, writes):
             if not first["done"] and chunk.orders:
                 first["done"] = True
                 failure = LinkFailure(chunk.orders[0].relative, OSError(error_number, os.strerror(error_number)))
                 outcome = BatchOutcome(outcome.packages_linked, [failure, *outcome.failures])
-            return real_finish(self, chunk, outcome)
+            return real_finish(self, chunk, outcome, writes)
 
         return finish
 
@@ -143,3 +144,22 @@ def test_a_full_disk_met_by_the_helper_fails_the_publish(base_catalogue, full_co
     monkeypatch.setattr(ProjectPages, "finish", finish_with(errno.ENAMETOOLONG))
     revision = collection_publish(collection=full_collection)
     assert revision.files == File.objects.count() - 1  # that file skipped, the publish done
+
+
+def test_a_page_the_helper_cannot_stage_stops_its_batch_with_the_error(tmp_path):
+    from metadata.publishing.helper import PageOrder, StagedPages, stage_batch
+
+    (tmp_path / "staging").mkdir()
+    pages = StagedPages(str(tmp_path / "tree"), str(tmp_path / "staging"))
+    good = PageOrder("simple/a", "simple+a", [("index.html", "simple+a+index.html", b"a")])
+    clash = PageOrder("simple/a", "simple+a", [("index.html", "simple+a+index.html", b"again")])  # folder exists
+    outcome = stage_batch(pages, [good, clash, good])
+    assert outcome.staged == 1 and isinstance(outcome.error, FileExistsError)
+    assert (tmp_path / "staging" / "simple+a" / "index.html").read_bytes() == b"a"
+
+
+def test_a_republish_through_the_helper_counts_its_staged_pages(base_catalogue, full_collection, helper_links):
+    assert collection_publish(collection=full_collection).number == 1
+    assert collection_publish(collection=full_collection) is None  # nothing staged: no revision
+    base_catalogue.add(SamplePackage("greeter", "0.4.0"))
+    assert collection_publish(collection=full_collection).number == 2
