@@ -23,10 +23,9 @@ class Linker:
     """Plans the links of one publish's files into its tree (what each file's published form is, and which
     store files it needs at which tree paths)."""
 
-    def __init__(self, tree: CollectionTree, stats: dict[str, int]) -> None:
+    def __init__(self, tree: CollectionTree) -> None:
         self.tree = tree
         self.slug = tree.slug
-        self.stats = stats
         self._metadata_hashes: dict[str, str] = {}
         # Store paths as strings, built once per blob and run: pathlib and the settings lookup of
         # blob_path cost more than the link itself in a full publish.
@@ -45,7 +44,7 @@ class Linker:
 
     def plan_file(self, file: Any, old: tuple[str, str] | None, orders: list[LinkOrder]) -> PublishedFile | None:
         """The published form of one file, with the links it needs added to `orders` (made by the caller:
-        ProjectPages, through a LinkRunner); None when the file cannot be published (logged why).
+        ProjectPages, through TreeWrites); None when the file cannot be published (logged why).
 
         The file name and hash become a path: a row that is not a safe distribution file name with a
         sha256 hex digest is skipped, whatever wrote it into the catalogue. (The sync parsed the name in

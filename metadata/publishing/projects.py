@@ -51,7 +51,7 @@ class TreeWrites:
         accepted = []
         for order in orders:
             try:
-                self.tree.log_links([order.relative])
+                self.tree.log_link(order.relative)
             except ValueError as error:
                 self._refused.append(LinkFailure(order.relative, error))
             else:

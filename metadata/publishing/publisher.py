@@ -71,7 +71,7 @@ class Publisher:
             "files_linked": 0,
             "files_skipped": 0,
         }
-        self.linker = Linker(self.tree, self.stats)
+        self.linker = Linker(self.tree)
         self.timings: dict[str, float] = {}  # seconds of each stage (the benchmark prints them)
 
     # -- entry point --------------------------------------------------------------------------
@@ -298,9 +298,11 @@ class Publisher:
                 if writes.helper is None and names >= PROCESS_MIN_NAMES:
                     writes.start_helper()
                 prepared = projects.prepare(chunk, gone=gone)
-                outcome = writes.receive_links() if pending is not None else None
-                writes.send_links(prepared.orders)
-                if pending is not None and outcome is not None:
+                if pending is None:
+                    writes.send_links(prepared.orders)
+                else:  # the answer for the chunk before comes first: then the helper links this one meanwhile
+                    outcome = writes.receive_links()
+                    writes.send_links(prepared.orders)
                     projects.finish(pending, outcome, writes)
                 pending = prepared
                 names += len(chunk)

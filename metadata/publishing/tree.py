@@ -178,12 +178,11 @@ class CollectionTree:
         self._log_intent(relative)
         return self.links.link(source, relative)
 
-    def log_links(self, relatives: Iterable[str]) -> None:
-        """Note data files about to be linked elsewhere (metadata.publishing.helper): checked to stay
-        inside the tree, and logged before they exist, as link_data_file does."""
-        for relative in relatives:
-            self.path_str(relative)
-            self._log_intent(relative)
+    def log_link(self, relative: str) -> None:
+        """Note a data file about to be linked elsewhere (metadata.publishing.helper): checked to stay inside
+        the tree, and logged before it exists, as link_data_file does."""
+        self.path_str(relative)
+        self._log_intent(relative)
 
     def write_data_stream(self, relative_dir: str, suffix: str, write: Callable[[Any], None]) -> tuple[str, str, int]:
         """Write a data file through `write(handle)`, name it <sha256>-<suffix>; (relative, sha256, size)."""
