@@ -29,8 +29,14 @@ $(VENV)/.installed-test: pyproject.toml client/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e client/
 	touch $@ $(VENV)/.installed
 
-setup: $(VENV)/.installed
-setup-test: $(VENV)/.installed-test
+# The compiled mirrorlist lookup, rebuilt when its source changes; without it the Python lookup serves.
+FASTSELECT := $(VENV)/.fastselect
+$(FASTSELECT): mirrors/mirrorlist/engine/_fastselect.pyx mirrors/mirrorlist/engine/build_fast.py | $(VENV)/.installed
+	-$(BIN)/python -m mirrors.mirrorlist.engine.build_fast
+	touch $@
+
+setup: $(VENV)/.installed $(FASTSELECT)
+setup-test: $(VENV)/.installed-test $(FASTSELECT)
 
 migrate: setup
 	$(BIN)/python manage.py migrate --noinput
@@ -55,4 +61,4 @@ format: setup-test
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var/static .pytest_cache
+	rm -rf $(VENV) var/static .pytest_cache mirrors/mirrorlist/engine/_fastselect.*.so

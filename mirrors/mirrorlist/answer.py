@@ -16,6 +16,7 @@ from functools import lru_cache
 from mirrors.geo_tables import COUNTRY_CONTINENT
 from mirrors.mirrorlist import runtime
 from mirrors.mirrorlist.engine.address import client_address, parse_address
+from mirrors.mirrorlist.engine.fast import fast_json_answer
 from mirrors.mirrorlist.engine.render import (
     METALINK_CONTENT_TYPE,
     render_json,
@@ -146,15 +147,19 @@ def mirrorlist_answer(
                     geo.longitude)  # fmt: skip
     query = _query(options.protocol, options.country, cfg.min_mirrors, cfg.max_mirrors, explain)
     origin_url = f"{table.origin_base_url or request_base_url}pub/{slug}/"
-    selection = select_mirrors(
-        table, collection, client, query, rng=random.Random(seed) if seed is not None else _rng, origin_url=origin_url
-    )
     headers = {
         "Cache-Control": "private, no-store"
         if (explain or requested_ip is not None)
         else f"private, max-age={cfg.cache_seconds}",
         "X-Mirrorlist-Version": str(table.version),
     }
+    if fmt == "json" and not explain and seed is None:
+        body = fast_json_answer(table, collection, client, query, origin_url=origin_url)
+        if body is not None:
+            return Answer(200, "application/json", body, headers)
+    selection = select_mirrors(
+        table, collection, client, query, rng=random.Random(seed) if seed is not None else _rng, origin_url=origin_url
+    )
     if fmt == "txt":
         return Answer(200, "text/plain; charset=utf-8", render_txt(selection), headers)
     if fmt == "metalink":

@@ -7,7 +7,8 @@ from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from mirrors.mirrorlist.engine.select import Listed, Selection
+from mirrors.mirrorlist.engine.select import Client, Listed, Selection
+from mirrors.mirrorlist.engine.table import CollectionEntry
 
 METALINK_NS = "urn:ietf:params:xml:ns:metalink"
 # RFC 5854 has no element for "also acceptable" hashes: older revisions a listed mirror may still serve go in
@@ -32,7 +33,7 @@ def selection_document(selection: Selection, *, table_version: int, explain: boo
         "revision": current.number if current else None,
         "repomd_sha256": current.sha256 if current else None,
         "timestamp": current.timestamp if current else None,
-        **_revision_extras(selection),
+        **_revision_extras(selection.collection),
         "client": {"ip": client.ip, "country": selection.country, "continent": selection.continent, "asn": client.asn},
         "mirrors": mirrors,
         "table_version": table_version,
@@ -42,10 +43,9 @@ def selection_document(selection: Selection, *, table_version: int, explain: boo
     return document
 
 
-def _revision_extras(selection: Selection) -> dict[str, Any]:
+def _revision_extras(collection: CollectionEntry) -> dict[str, Any]:
     """What a client needs to accept a mirror that is a little behind: the older revisions' hashes (the
     metalink's mm:alternates), and the current repomd.json's size when known."""
-    collection = selection.collection
     extras: dict[str, Any] = {"recent_repomd_sha256": [alternate.sha256 for alternate in collection.alternates]}
     if collection.current is not None and collection.current.size is not None:
         extras["repomd_size"] = collection.current.size
@@ -66,52 +66,69 @@ _GROUP_JSON: dict[int, tuple[tuple[Listed, ...], str]] = {}
 _MAX_GROUP_JSON = 65536
 
 
+def group_json(group: tuple[Listed, ...]) -> str:
+    """A listed host's entries as the JSON objects of the answer's "mirrors" array, comma-separated."""
+    return ",".join(
+        _dumps({"url": entry.url, "host": entry.host, "country": entry.country, "tier": entry.tier}) for entry in group
+    )
+
+
 def _group_json(group: tuple[Listed, ...]) -> str:
     text = _GROUP_JSON.get(id(group))
     if text is None:
-        body = ",".join(
-            _dumps({"url": entry.url, "host": entry.host, "country": entry.country, "tier": entry.tier})
-            for entry in group
-        )
         if len(_GROUP_JSON) >= _MAX_GROUP_JSON:
             _GROUP_JSON.clear()
-        _GROUP_JSON[id(group)] = text = (group, body)
+        _GROUP_JSON[id(group)] = text = (group, group_json(group))
     return text[1]
 
 
-def _json_head(selection: Selection) -> str:
+def _json_head(collection: CollectionEntry) -> str:
     """The collection's part of the JSON answer, up to the client's object (the same for every request)."""
-    head = selection.collection.memo.get("json-head")
+    head = collection.memo.get("json-head")
     if head is None:
-        current = selection.collection.current
+        current = collection.current
         fixed = _dumps(
             {
-                "collection": selection.collection.slug,
+                "collection": collection.slug,
                 "revision": current.number if current else None,
                 "repomd_sha256": current.sha256 if current else None,
                 "timestamp": current.timestamp if current else None,
-                **_revision_extras(selection),
+                **_revision_extras(collection),
             }
         )
-        head = selection.collection.memo["json-head"] = fixed[:-1] + ',"client":'
+        head = collection.memo["json-head"] = fixed[:-1] + ',"client":'
     return head
 
 
-def render_json_fast(selection: Selection, *, table_version: int) -> bytes:
-    """The same bytes as render_json(selection_document(..., explain=False)), from memoised pieces: the
-    collection's head and the entries repeat from one request to the next."""
-    client = selection.client
+def json_answer(
+    collection: CollectionEntry,
+    client: Client,
+    country: str | None,
+    continent: str | None,
+    mirrors_json: str,
+    *,
+    table_version: int,
+) -> bytes:
+    """The JSON answer's bytes around the "mirrors" array's contents: the same bytes as render_json of
+    selection_document(..., explain=False), from the collection's memoised head."""
     # By hand (json.dumps's Python layers cost more than the rest of this function): the same bytes, as the
     # strings go through the same C escaping and the ASN is an int or None (engine.geo makes sure).
-    country, continent, asn = selection.country, selection.continent, client.asn
+    asn = client.asn
     who = (
         f'{{"ip":{_quote(client.ip)},"country":{"null" if country is None else _quote(country)},'
         f'"continent":{"null" if continent is None else _quote(continent)},'
         f'"asn":{"null" if asn is None else int(asn)}}}'
     )
+    return f'{_json_head(collection)}{who},"mirrors":[{mirrors_json}],"table_version":{table_version}}}'.encode()
+
+
+def render_json_fast(selection: Selection, *, table_version: int) -> bytes:
+    """render_json(selection_document(..., explain=False)) from memoised pieces: the collection's head and the
+    entries repeat from one request to the next."""
     memo = _GROUP_JSON.get  # the hit inline: eleven groups an answer, each a call saved
     entries = ",".join([hit[1] if (hit := memo(id(group))) else _group_json(group) for group in selection.groups])
-    return f'{_json_head(selection)}{who},"mirrors":[{entries}],"table_version":{table_version}}}'.encode()
+    return json_answer(selection.collection, selection.client, selection.country, selection.continent, entries,
+                       table_version=table_version)  # fmt: skip
 
 
 def render_txt(selection: Selection) -> bytes:

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 
 from mirrors.geo_tables import COUNTRY_CONTINENT
 from mirrors.mirrorlist.engine.table import CollectionEntry, HostEntry, Table, URLEntry
-from mirrors.mirrorlist.engine.weights import Bucket, DistanceFactor, bucket_order, weighted_draw, weighted_order
+from mirrors.mirrorlist.engine.weights import (
+    Bucket,
+    DistanceFactor,
+    bucket_indices,
+    weighted_draw,
+    weighted_order,
+)
 
 TIERS = ("netblock", "asn", "country", "continent", "world", "origin")
 PROTOCOLS = ("https", "http", "rsync")
@@ -22,7 +28,7 @@ PROTOCOLS = ("https", "http", "rsync")
 DEFAULT_SCHEMES = ("https", "http")
 _SCHEME_ORDER = {scheme: index for index, scheme in enumerate(PROTOCOLS)}
 # Buckets larger than this (and than the room left) are drawn by bisection and only as far as needed; smaller
-# ones are ordered in full, one key per host (engine.weights.bucket_order).
+# ones are ordered in full, one key per host (engine.weights.bucket_indices).
 DRAW_THRESHOLD = 64
 _NAMED_NETWORK_TIERS = ("netblock", "asn")
 
@@ -77,6 +83,18 @@ class Selection:
 
 
 @dataclass(frozen=True, slots=True)
+class _TierBucket:
+    """A country's, continent's or the world's hosts for one (schemes, family) variant: the weighted-draw
+    bucket, the hosts' ids, the indices of those that may refuse some clients (private, or serving only some
+    countries), and each host's reasonless entries; made once per table and variant."""
+
+    bucket: Bucket
+    ids: tuple[int, ...]
+    restricted: frozenset[int]
+    groups: tuple[tuple[Listed, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     """The request's options, validated by the caller."""
 
@@ -87,6 +105,67 @@ class Query:
     explain: bool = False
 
 
+def url_refusal(url: URLEntry, schemes: tuple[str, ...], family: int) -> str:
+    """Why a client of this address family asking for these schemes cannot use the URL ('' when it can)."""
+    if url.scheme not in schemes:
+        return f"protocol {url.scheme} not requested"
+    if family == 6 and not url.ipv6:
+        return "not reachable over IPv6"
+    if family == 4 and not url.ipv4:
+        return "not reachable over IPv4"
+    return ""
+
+
+def usable_urls_by_host(
+    collection: CollectionEntry, schemes: tuple[str, ...], family: int
+) -> dict[int, tuple[URLEntry, ...]]:
+    """Per host, the URLs a client of this variant can use, best scheme first; made once per table and variant."""
+    key = ("urls", schemes, family)
+    usable = collection.memo.get(key)
+    if usable is None:
+        usable = {}
+        for host_id, urls in collection.by_host.items():
+            good = sorted(
+                (u for u in urls if not url_refusal(u, schemes, family)), key=lambda u: _SCHEME_ORDER.get(u.scheme, 9)
+            )
+            if good:
+                usable[host_id] = tuple(good)
+        collection.memo[key] = usable
+    return usable
+
+
+def query_schemes(query: Query) -> tuple[str, ...]:
+    """The schemes a query asks for: its protocol, or what installers can use."""
+    return (query.protocol,) if query.protocol else DEFAULT_SCHEMES
+
+
+def selection_place(table: Table, client: Client, query: Query) -> tuple[str | None, str | None]:
+    """The country and continent whose tiers the client gets: a requested country over the address's, and the
+    continent an admin redirected that country to, if any."""
+    country = query.country or client.country
+    continent = table.continent_redirects.get(country or "") or (
+        COUNTRY_CONTINENT.get(query.country) if query.country else client.continent
+    )
+    return country, continent
+
+
+def listed_entries(host: HostEntry, tier: str, reason: str, urls: Iterable[URLEntry]) -> tuple[Listed, ...]:
+    """A listed host's entries: one per usable URL."""
+    return tuple(Listed(u.url, host.name, host.country, tier, reason, u.scheme) for u in urls)
+
+
+def origin_group(collection: CollectionEntry, query: Query, origin_url: str | None) -> tuple[Listed, ...]:
+    """The origin's entry, last of all, unless the query asks for a protocol the origin does not speak. One
+    group per origin address, so that its JSON is memoised like the others'."""
+    if not origin_url or (query.protocol is not None and not origin_url.startswith(query.protocol + "://")):
+        return ()
+    key = ("origin", origin_url)
+    origin = collection.memo.get(key)
+    if origin is None:
+        origin = collection.memo[key] = (Listed(origin_url, "origin", None, "origin", "the origin, last resort", ""),)
+    return origin
+
+
 class _Lookup:
     """One lookup's working state; short-lived, never shared."""
 
@@ -95,20 +174,14 @@ class _Lookup:
         self.collection = collection
         self.client = client
         self.query = query
-        self.schemes = (query.protocol,) if query.protocol else DEFAULT_SCHEMES
+        self.schemes = query_schemes(query)
         self.listed_hosts: set[int] = set()
         self.factor = DistanceFactor(client.latitude, client.longitude)
-        self._usable = self._usable_map()
+        self._usable = usable_urls_by_host(collection, self.schemes, client.family)
         # tier -> host id -> the host's entries for this (schemes, family) variant, shared by later requests.
         self._entries = collection.memo.setdefault(("entries", self.schemes, client.family), {})
-        country = query.country or client.country
-        self.selection = Selection(
-            collection=collection,
-            client=client,
-            country=country,
-            continent=table.continent_redirects.get(country or "")
-            or (COUNTRY_CONTINENT.get(query.country) if query.country else client.continent),
-        )
+        country, continent = selection_place(table, client, query)
+        self.selection = Selection(collection=collection, client=client, country=country, continent=continent)
 
     # ---- filters ------------------------------------------------------------------------------------
 
@@ -128,42 +201,26 @@ class _Lookup:
         return ""
 
     def url_refusal(self, url: URLEntry) -> str:
-        if url.scheme not in self.schemes:
-            return f"protocol {url.scheme} not requested"
-        if self.client.family == 6 and not url.ipv6:
-            return "not reachable over IPv6"
-        if self.client.family == 4 and not url.ipv4:
-            return "not reachable over IPv4"
-        return ""
+        return url_refusal(url, self.schemes, self.client.family)
 
     def usable_urls(self, host_id: int) -> tuple[URLEntry, ...]:
         """The host's URLs this client can use, best scheme first (from a per-variant map made once)."""
         return self._usable.get(host_id, ())
 
-    def _usable_map(self) -> dict[int, tuple[URLEntry, ...]]:
-        key = ("urls", self.schemes, self.client.family)
-        usable = self.collection.memo.get(key)
-        if usable is None:
-            usable = {}
-            for host_id, urls in self.collection.by_host.items():
-                good = sorted(
-                    (u for u in urls if not self.url_refusal(u)), key=lambda u: _SCHEME_ORDER.get(u.scheme, 9)
-                )
-                if good:
-                    usable[host_id] = tuple(good)
-            self.collection.memo[key] = usable
-        return usable
-
     # ---- tiers --------------------------------------------------------------------------------------
 
-    def bucket(self, kind: str, code: str | None, host_ids: Iterable[int]) -> Bucket:
+    def bucket(self, kind: str, code: str | None, host_ids: Iterable[int]) -> _TierBucket:
         key = (kind, code, self.schemes, self.client.family)
-        bucket = self.collection.memo.get(key)
-        if bucket is None:  # made once per table and variant; a race makes the same bucket twice, harmlessly
-            hosts = self.table.hosts
-            bucket = Bucket.of([hosts[host_id] for host_id in host_ids if self.usable_urls(host_id)])
-            self.collection.memo[key] = bucket
-        return bucket
+        made = self.collection.memo.get(key)
+        if made is None:  # made once per table and variant; a race makes the same bucket twice, harmlessly
+            hosts = [self.table.hosts[host_id] for host_id in host_ids if self.usable_urls(host_id)]
+            made = self.collection.memo[key] = _TierBucket(
+                Bucket.of(hosts),
+                tuple(host.id for host in hosts),
+                frozenset(index for index, host in enumerate(hosts) if host.private or host.allowed_countries),
+                tuple(self._make_entries(host, kind, "") for host in hosts),
+            )
+        return made
 
     def eligible(self, tier: str):
         listed, refusal = self.listed_hosts, self.host_refusal
@@ -178,38 +235,58 @@ class _Lookup:
 
     def add_tier(self, tier: str, host_ids: tuple[int, ...], reason: str, *, kind: str = "", code=None,
                  limit: int | None = None) -> None:  # fmt: skip
-        room = min(self.query.max_mirrors, limit or self.query.max_mirrors) - len(self.listed_hosts)
+        listed = self.listed_hosts
+        room = min(self.query.max_mirrors, limit or self.query.max_mirrors) - len(listed)
         if room <= 0 or not host_ids:
             return
         if kind:
-            bucket = self.bucket(kind, code, host_ids)
-            draw = weighted_draw if len(bucket.hosts) > max(room, DRAW_THRESHOLD) else bucket_order
-            ordered = draw(bucket, room, self.factor, self._rng, self.eligible(tier))
+            made = self.bucket(kind, code, host_ids)
+            bucket = made.bucket
+            if len(bucket.hosts) > max(room, DRAW_THRESHOLD):
+                ordered = weighted_draw(bucket, room, self.factor, self._rng, self.eligible(tier))
+            else:
+                self._add_from_bucket(made, tier, room, reason)
+                return
         else:
             hosts = self.table.hosts
             eligible = self.eligible(tier)
             candidates = [hosts[h] for h in host_ids if eligible(hosts[h]) and self.usable_urls(h)]
             ordered = weighted_order(candidates, self.factor, self._rng)[:room]
-        groups, listed = self.selection.groups, self.listed_hosts
+        groups = self.selection.groups
         if reason:  # explain: entries with their reasons, made for this answer only
             for host in ordered:
                 listed.add(host.id)
                 groups.append(self._make_entries(host, tier, reason))
             return
         # Without a reason the entries are the same for every request of the table and variant: made once.
-        made = self._entries.get(tier)
-        if made is None:
-            made = self._entries[tier] = {}
+        made_entries = self._entries.get(tier)
+        if made_entries is None:
+            made_entries = self._entries[tier] = {}
         for host in ordered:
             host_id = host.id
             listed.add(host_id)
-            group = made.get(host_id)
+            group = made_entries.get(host_id)
             if group is None:
-                group = made[host_id] = self._make_entries(host, tier, "")
+                group = made_entries[host_id] = self._make_entries(host, tier, "")
             groups.append(group)
 
+    def _add_from_bucket(self, made: _TierBucket, tier: str, room: int, reason: str) -> None:
+        """The small-bucket path, the one most answers take: one pass over the bucket in weighted order, with
+        the bucket's own entries (the eligibility test of eligible(), inline)."""
+        listed, groups, ids, restricted = self.listed_hosts, self.selection.groups, made.ids, made.restricted
+        hosts = made.bucket.hosts
+        for index in bucket_indices(made.bucket, self.factor.place, self._rng):
+            host_id = ids[index]
+            if host_id in listed or (index in restricted and self.host_refusal(hosts[index], tier)):
+                continue
+            listed.add(host_id)
+            groups.append(self._make_entries(hosts[index], tier, reason) if reason else made.groups[index])
+            room -= 1
+            if not room:
+                return
+
     def _make_entries(self, host: HostEntry, tier: str, reason: str) -> tuple[Listed, ...]:
-        return tuple(Listed(u.url, host.name, host.country, tier, reason, u.scheme) for u in self.usable_urls(host.id))
+        return listed_entries(host, tier, reason, self.usable_urls(host.id))
 
     def run(self, rng: random.Random, origin_url: str | None) -> Selection:
         self._rng = rng
@@ -235,13 +312,8 @@ class _Lookup:
         minimum = self.query.min_mirrors
         reason = f"rest of the world: fewer than {minimum} mirrors listed before" if explain else ""
         self.add_tier("world", collection.public_hosts, reason, kind="world", limit=minimum)
-        if origin_url and (self.query.protocol is None or origin_url.startswith(self.query.protocol + "://")):
-            key = ("origin", origin_url)
-            origin = collection.memo.get(key)
-            if origin is None:  # one group per origin address, so that its JSON is memoised like the others'
-                origin = collection.memo[key] = (
-                    Listed(origin_url, "origin", None, "origin", "the origin, last resort", ""),
-                )
+        origin = origin_group(collection, self.query, origin_url)
+        if origin:
             selection.groups.append(origin)
         if self.query.explain:
             self.explain_exclusions()

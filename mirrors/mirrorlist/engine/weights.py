@@ -19,7 +19,7 @@ import math
 import random
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 
 from mirrors.mirrorlist.engine.table import HostEntry
@@ -31,6 +31,9 @@ UNKNOWN_FACTOR = 0.5
 _EARTH_RADIUS_KM = 6371.0
 _KM_PER_RADIAN_PER_HALF = _EARTH_RADIUS_KM / DISTANCE_HALF_KM
 _PI, _TAU = math.pi, 2 * math.pi
+# A bucket keeps the exponents of this many client places (a GeoIP City database has some tens of thousands
+# of locations; clients cluster in far fewer), then starts again.
+_MAX_PLACES_PER_BUCKET = 4096
 
 # (latitude, longitude, cosine of the latitude), in radians: what a distance needs of a point, made once.
 Position = tuple[float, float, float]
@@ -79,6 +82,8 @@ class Bucket:
     cumulative: tuple[float, ...]
     positions: tuple[Position | None, ...]
     inverse_bandwidths: tuple[float, ...]
+    # client place -> its exponents: the same places ask again and again, and a factor costs a few hundred ns.
+    _by_place: dict[Position, list[float]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, hosts: Sequence[HostEntry]) -> Bucket:
@@ -94,10 +99,17 @@ class Bucket:
         """1 / (bandwidth x distance factor) of each host."""
         if client is None:
             return self.inverse_bandwidths
-        return [
-            inverse / _factor(client, where)
-            for where, inverse in zip(self.positions, self.inverse_bandwidths, strict=True)
-        ]
+        memo = self._by_place
+        exponents = memo.get(client)
+        if exponents is None:
+            exponents = [
+                inverse / _factor(client, where)
+                for where, inverse in zip(self.positions, self.inverse_bandwidths, strict=True)
+            ]
+            if len(memo) >= _MAX_PLACES_PER_BUCKET:
+                memo.clear()  # a race may clear twice or lose an entry: both harmless
+            memo[client] = exponents
+        return exponents
 
 
 def weighted_order(hosts: Sequence[HostEntry], factor: DistanceFactor, rng: random.Random) -> list[HostEntry]:
@@ -111,15 +123,20 @@ def weighted_order(hosts: Sequence[HostEntry], factor: DistanceFactor, rng: rand
     return [hosts[index] for _key, index in keyed]
 
 
+def bucket_indices(bucket: Bucket, place: Position | None, rng: random.Random) -> list[int]:
+    """Every index of a small bucket, in weighted random order (Efraimidis-Spirakis keys)."""
+    random_ = rng.random
+    keys = [random_() ** exponent for exponent in bucket.exponents(place)]
+    return sorted(range(len(keys)), key=keys.__getitem__, reverse=True)
+
+
 def bucket_order(
     bucket: Bucket, count: int, factor: DistanceFactor, rng: random.Random, eligible: Callable[[HostEntry], bool]
 ) -> list[HostEntry]:
-    """Up to `count` eligible hosts of a small bucket in weighted random order (Efraimidis-Spirakis keys)."""
-    random_ = rng.random
-    keys = [random_() ** exponent for exponent in bucket.exponents(factor.place)]
+    """Up to `count` eligible hosts of a small bucket in weighted random order."""
     chosen: list[HostEntry] = []
     hosts = bucket.hosts
-    for index in sorted(range(len(keys)), key=keys.__getitem__, reverse=True):
+    for index in bucket_indices(bucket, factor.place, rng):
         host = hosts[index]
         if eligible(host):
             chosen.append(host)
