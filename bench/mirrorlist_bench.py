@@ -8,7 +8,9 @@ Everything runs in a temporary directory on 127.0.0.1 (nothing of the project's 
      ASN databases made with mmdb-writer, the table built with `mirrorlist_build`.
   2. Load from wrk against gunicorn (2 sync workers) for three apps, interleaved per round:
      - baseline: a bare WSGI callable that returns a fixed small JSON;
-     - ours: `mirrormanager.wsgi:application` (the mirrorlist's WSGI fast path in front of Django);
+     - ours: `mirrormanager.wsgi:application` (the mirrorlist's WSGI fast path in front of Django, with the
+       compiled lookup that `make setup` builds, engine/_fastselect.pyx);
+     - ours, Python lookup: the same with MIRRORLIST_COMPILED=0 (what serves where the extension is not built);
      - Django only: the same DRF view without the fast path (to show what the fast path buys).
      wrk rotates `X-Forwarded-For` over 20,000 client addresses (40% inside mirrors' netblocks) and the three
      collections, from 127.0.0.1, which TRUSTED_PROXIES trusts: every request pays the GeoIP lookups, the
@@ -291,12 +293,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(app: str, work: Path) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(app: str, work: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
     port = free_port()
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), app, "--workers", "2", "--worker-class", "sync", "--bind", f"127.0.0.1:{port}",
          "--chdir", str(ROOT), "--log-level", "warning", "--backlog", "2048"],
-        env={**os.environ, **bench_env(work)}, start_new_session=True,
+        env={**os.environ, **bench_env(work), **(extra_env or {})}, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -501,10 +503,14 @@ def main() -> int:
         load_script = work / "load.lua"
         load_script.write_text(LOAD_LUA)
 
-        legs = {
-            "baseline": "bench.mirrorlist_bench:baseline_app",
-            "ours": "mirrormanager.wsgi:application",
-            "django_only": "bench.mirrorlist_bench:django_only_app",
+        from mirrors.mirrorlist.engine import fast
+
+        print(f"  compiled lookup: {'built' if fast.compiled else 'NOT BUILT (make setup builds it)'}", flush=True)
+        legs = {  # name: (WSGI application, extra environment)
+            "baseline": ("bench.mirrorlist_bench:baseline_app", {}),
+            "ours": ("mirrormanager.wsgi:application", {}),
+            "ours_python": ("mirrormanager.wsgi:application", {"MIRRORLIST_COMPILED": "0"}),
+            "django_only": ("bench.mirrorlist_bench:django_only_app", {}),
         }
         results: dict[str, list[dict]] = {name: [] for name in legs}
         # gunicorn's sync workers take one connection at a time: the rest wait in the listen queue, so a
@@ -512,8 +518,8 @@ def main() -> int:
         # keeps a short queue (4 per worker by default) to show the app's own latency beside the baseline's.
         short_queue: dict[str, list[dict]] = {"baseline": [], "ours": []}
         for round_ in range(args.rounds):
-            for name, app in legs.items():
-                process, port = start_gunicorn(app, work)
+            for name, (app, extra_env) in legs.items():
+                process, port = start_gunicorn(app, work, extra_env)
                 try:
                     cpu_before = session_cpu_seconds(process.pid)
                     result = run_wrk(port, load_script, [str(addresses)], args.seconds, args.connections)
@@ -531,7 +537,7 @@ def main() -> int:
                       f"non-2xx {result['non_2xx']}  socket errors {result['socket_errors']}", flush=True)  # fmt: skip
 
         print("live swaps under load ...", flush=True)
-        process, port = start_gunicorn(legs["ours"], work)
+        process, port = start_gunicorn(legs["ours"][0], work, legs["ours"][1])
         try:
             swap = swap_leg(work, port, addresses, args.seconds, args.connections)
         finally:
@@ -563,6 +569,7 @@ def main() -> int:
     )
     print("|---|---|---|---|---|---|")
     for name, label in (("baseline", "baseline: bare WSGI, fixed JSON"), ("ours", "ours: mirrorlist (fast path)"),
+                        ("ours_python", "ours with the Python lookup (MIRRORLIST_COMPILED=0)"),
                         ("django_only", "the same view through Django + DRF")):  # fmt: skip
         rps = median(name, "rps")
         print(f"| {label} | {rps:.0f} | {median(name, 'p50_ms'):.2f} ms | {median(name, 'p99_ms'):.2f} ms | "
@@ -571,7 +578,8 @@ def main() -> int:
     ours_p99 = median("ours", "p99_ms")
     print(
         f"ratio ours/baseline: {ours_rps / base_rps:.2f} (target >= 0.8); ours p99 {ours_p99:.2f} ms "
-        f"(target < 10 ms); Django-only/baseline {django_rps / base_rps:.2f}"
+        f"(target < 10 ms); Python lookup/baseline {median('ours_python', 'rps') / base_rps:.2f}; Django-only/baseline "
+        f"{django_rps / base_rps:.2f}"
     )
     if args.latency_connections:
         low = {name: {key: statistics.median(r[key] for r in runs) for key in ("rps", "p50_ms", "p99_ms")}

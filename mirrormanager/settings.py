@@ -173,6 +173,9 @@ ORIGIN_RSYNC_BASE = env_rsync_url(ENV, "ORIGIN_RSYNC_BASE")
 MIRRORLIST_REDIS_URL = ENV.get("MIRRORLIST_REDIS_URL") or None
 # max-age of public answers (they depend on the client address: private caches only).
 MIRRORLIST_CACHE_SECONDS = env_int(ENV, "MIRRORLIST_CACHE_SECONDS", 60, minimum=0)
+# Anonymous JSON answers from the compiled lookup when `make setup` built it (the same tiers and draws);
+# off: the Python lookup answers everything.
+MIRRORLIST_COMPILED = env_bool(ENV, "MIRRORLIST_COMPILED", True)
 
 # Sync tuning (defaults measured on a 2-core machine; see bench/RESULTS.md).
 SYNC_DOWNLOAD_WORKERS = env_int(ENV, "SYNC_DOWNLOAD_WORKERS", 16, minimum=1)

@@ -153,7 +153,7 @@ def mirrorlist_answer(
         else f"private, max-age={cfg.cache_seconds}",
         "X-Mirrorlist-Version": str(table.version),
     }
-    if fmt == "json" and not explain and seed is None:
+    if fmt == "json" and not explain and seed is None and cfg.compiled_lookup:
         body = fast_json_answer(table, collection, client, query, origin_url=origin_url)
         if body is not None:
             return Answer(200, "application/json", body, headers)

@@ -32,6 +32,7 @@ class Config:
     min_mirrors: int
     max_mirrors: int
     cache_seconds: int
+    compiled_lookup: bool
     allowed_hosts: tuple[str, ...]
     ssl_redirect: bool
     referrer_policy: str
@@ -53,6 +54,7 @@ class Config:
             min_mirrors=settings.MIRRORLIST_MIN_MIRRORS,
             max_mirrors=settings.MIRRORLIST_MAX_MIRRORS,
             cache_seconds=settings.MIRRORLIST_CACHE_SECONDS,
+            compiled_lookup=settings.MIRRORLIST_COMPILED,
             allowed_hosts=tuple(hosts),
             ssl_redirect=bool(getattr(settings, "SECURE_SSL_REDIRECT", False)),
             referrer_policy=getattr(settings, "SECURE_REFERRER_POLICY", None) or "same-origin",

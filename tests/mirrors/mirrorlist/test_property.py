@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mirrors.mirrorlist import runtime
 from mirrors.mirrorlist.answer import mirrorlist_answer
-from mirrors.mirrorlist.engine import select
+from mirrors.mirrorlist.engine import fast, select
 from mirrors.mirrorlist.engine.geo import GeoInfo
 
 from .engine.helpers import host, table, url
@@ -21,6 +21,7 @@ ADDRESSES = ["10.1.2.3", "10.200.0.1", "192.0.2.9", "198.51.100.4", "2001:db8:1:
              "127.0.0.1", "203.0.113.7", "::ffff:10.1.2.3"]  # fmt: skip
 ASNS = [64500, 64501, 64502, 64503]
 _versions = itertools.count(1000)
+_COMPILED = fast.compiled  # None when it is not built: then both runs take the Python lookup
 
 
 class FakeGeo:
@@ -88,7 +89,7 @@ forwarded_strategy = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     specs=host_specs,
     peer=st.sampled_from(ADDRESSES),
@@ -97,8 +98,11 @@ forwarded_strategy = st.one_of(
     params=params_strategy,
     min_mirrors=st.integers(1, 6),
     draw_threshold=st.sampled_from([0, 24]),  # 0: every country/continent/world tier takes the drawing path
+    compiled=st.booleans(),  # the compiled anonymous lookup (engine.fast) or the Python one
 )
-def test_private_mirrors_never_leak(monkeypatch, specs, peer, forwarded, trusted, params, min_mirrors, draw_threshold):
+def test_private_mirrors_never_leak(
+    monkeypatch, specs, peer, forwarded, trusted, params, min_mirrors, draw_threshold, compiled
+):
     hosts, urls, netblocks = [], [], []
     for index, spec in enumerate(specs):
         entry = host(f"h{index}.example.org", country=spec["country"], private=spec["private"], asn=spec["asn"],
@@ -109,6 +113,7 @@ def test_private_mirrors_never_leak(monkeypatch, specs, peer, forwarded, trusted
     tbl = table(hosts, urls, netblocks=netblocks, version=next(_versions))
     monkeypatch.setattr(runtime, "geo", lambda: FakeGeo())
     monkeypatch.setattr(select, "DRAW_THRESHOLD", draw_threshold)
+    monkeypatch.setattr(fast, "compiled", _COMPILED if compiled else None)
     with override_settings(TRUSTED_PROXIES=trusted, MIRRORLIST_MIN_MIRRORS=min_mirrors):
         assert runtime.holder().swap(tbl)
         answer = mirrorlist_answer("full", params, peer=peer, forwarded_for=forwarded,
