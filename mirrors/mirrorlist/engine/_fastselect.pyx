@@ -191,10 +191,11 @@ cdef class Variant:
             return True
         return False
 
-    def select(self, list named_groups, country, continent, client_country, query_country, location,
-               int max_mirrors, int min_mirrors):
-        """The JSON entries of the listed hosts, in order, joined by commas. named_groups: (tier, host ids) of
-        the client's netblocks (most specific first) and its ASN; country and continent: the buckets to use
+    def select(self, list netblock_groups, asn_host_ids, country, continent, client_country, query_country,
+               location, int max_mirrors, int min_mirrors):
+        """The JSON entries of the listed hosts, in order, joined by commas. netblock_groups: the host ids of
+        the client's netblocks, most specific first; asn_host_ids: those of its ASN (None: no ASN known);
+        country and continent: the buckets to use
         (the selection's, after redirects); client_country and query_country: what eligibility compares;
         location: the client's (latitude, longitude, cosine) in radians, or None."""
         cdef int n = self.count, listed_count = 0, room, tier, m, i, k, best, start, length
@@ -221,8 +222,10 @@ cdef class Variant:
         memset(listed, 0, max(n, 1))
         try:
             for tier in range(5):
-                if tier <= ASN:
-                    groups = [ids for group_tier, ids in named_groups if group_tier == tier]
+                if tier == NETBLOCK:
+                    groups = netblock_groups
+                elif tier == ASN:
+                    groups = [asn_host_ids] if asn_host_ids is not None else []
                 elif tier == COUNTRY:
                     groups = [self.country_buckets.get(country)] if country else []
                 elif tier == CONTINENT:

@@ -103,14 +103,12 @@ def fast_json_answer(
     variant = collection.memo.get(key)
     if variant is None:  # made once per table and variant; a race makes it twice, harmlessly
         variant = collection.memo[key] = build_variant(table, collection, schemes, client.family)
-    named = [(0, match.host_ids) for match in table.netblocks.lookup(client.family, client.address)]
-    if client.asn is not None:
-        named.append((1, table.by_asn.get(client.asn, ())))
+    netblocks = table.netblocks.host_ids(client.family, client.address)
+    asn_host_ids = table.by_asn.get(client.asn, ()) if client.asn is not None else None
     country, continent = selection_place(table, client, query)
     location = position(client.latitude, client.longitude)
-    mirrors = variant.select(
-        named, country, continent, client.country, query.country, location, query.max_mirrors, query.min_mirrors
-    )
+    mirrors = variant.select(netblocks, asn_host_ids, country, continent, client.country, query.country, location,
+                             query.max_mirrors, query.min_mirrors)  # fmt: skip
     origin = origin_group(collection, query, origin_url)
     if origin:
         mirrors = f"{mirrors},{_group_json(origin)}" if mirrors else _group_json(origin)

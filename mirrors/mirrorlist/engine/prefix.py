@@ -70,7 +70,7 @@ def parse_cidr(cidr: str, host_id: int) -> PrefixEntry:
 class PrefixIndex:
     """Immutable once built; safe to share between threads."""
 
-    __slots__ = ("_lengths", "_tables", "size")
+    __slots__ = ("_probes", "_tables", "size")
 
     def __init__(self, entries: Iterable[PrefixEntry]) -> None:
         tables: dict[int, dict[int, dict[int, list[int]]]] = {4: {}, 6: {}}
@@ -87,19 +87,28 @@ class PrefixIndex:
             }
             for family, by_length in tables.items()
         }
-        self._lengths = {family: sorted(by_length, reverse=True) for family, by_length in self._tables.items()}
+        # Per family, longest prefix first: (length, shift, networks of that length), one dict probe each.
+        self._probes = {
+            family: tuple((length, BITS[family] - length, by_length[length]) for length in sorted(by_length)[::-1])
+            for family, by_length in self._tables.items()
+        }
+
+    def _containing(self, family: int, address: int) -> list[tuple[int, int, tuple[int, ...]]]:
+        found = []
+        for length, shift, by_network in self._probes[family]:
+            network = (address >> shift) << shift
+            host_ids = by_network.get(network)
+            if host_ids:
+                found.append((length, network, host_ids))
+        return found
 
     def lookup(self, family: int, address: int) -> list[PrefixMatch]:
         """Every containing netblock's hosts, grouped by prefix length, longest (most specific) first."""
-        bits = BITS[family]
-        tables = self._tables[family]
-        matches = []
-        for length in self._lengths[family]:
-            network = (address >> (bits - length)) << (bits - length) if length else 0
-            host_ids = tables[length].get(network)
-            if host_ids:
-                matches.append(PrefixMatch(family, length, network, host_ids))
-        return matches
+        return [PrefixMatch(family, length, network, ids) for length, network, ids in self._containing(family, address)]
+
+    def host_ids(self, family: int, address: int) -> list[tuple[int, ...]]:
+        """Only the hosts of lookup()'s matches, in the same order (what the compiled lookup needs)."""
+        return [host_ids for _length, _network, host_ids in self._containing(family, address)]
 
     def entries(self) -> list[PrefixEntry]:
         """The entries back, for serialisation."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from mirrors.geo_tables import COUNTRY_CONTINENT
 from mirrors.mirrorlist.engine.table import CollectionEntry, HostEntry, Table, URLEntry
@@ -33,8 +34,7 @@ DRAW_THRESHOLD = 64
 _NAMED_NETWORK_TIERS = ("netblock", "asn")
 
 
-@dataclass(frozen=True, slots=True)
-class Client:
+class Client(NamedTuple):
     """Who asks: the address (already chosen from peer or trusted proxy) and what GeoIP knows of it."""
 
     ip: str
