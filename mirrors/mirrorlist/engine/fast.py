@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from mirrors.geo_tables import COUNTRY_CONTINENT
-from mirrors.mirrorlist.engine.render import _group_json, group_json, json_answer
+from mirrors.mirrorlist.engine.render import group_json, json_answer, memoised_group_json
 from mirrors.mirrorlist.engine.select import (
     TIERS,
     Client,
@@ -27,7 +27,7 @@ from mirrors.mirrorlist.engine.select import (
     usable_urls_by_host,
 )
 from mirrors.mirrorlist.engine.table import CollectionEntry, Table
-from mirrors.mirrorlist.engine.weights import _KM_PER_RADIAN_PER_HALF, UNKNOWN_FACTOR, position
+from mirrors.mirrorlist.engine.weights import KM_PER_RADIAN_PER_HALF, UNKNOWN_FACTOR, position
 
 log = logging.getLogger(__name__)
 SOURCE = Path(__file__).with_name("_fastselect.pyx")
@@ -86,7 +86,7 @@ def build_variant(table: Table, collection: CollectionEntry, schemes: tuple[str,
         country_buckets={code: indices(ids) for code, ids in collection.by_country.items()},
         continent_buckets={code: indices(ids) for code, ids in collection.by_continent.items()},
         world=indices(collection.public_hosts),
-        km_per_radian_per_half=_KM_PER_RADIAN_PER_HALF,
+        km_per_radian_per_half=KM_PER_RADIAN_PER_HALF,
         unknown_factor=UNKNOWN_FACTOR,
     )
 
@@ -111,5 +111,5 @@ def fast_json_answer(
                              query.max_mirrors, query.min_mirrors)  # fmt: skip
     origin = origin_group(collection, query, origin_url)
     if origin:
-        mirrors = f"{mirrors},{_group_json(origin)}" if mirrors else _group_json(origin)
+        mirrors = f"{mirrors},{memoised_group_json(origin)}" if mirrors else memoised_group_json(origin)
     return json_answer(collection, client, country, continent, mirrors, table_version=table.version)

@@ -73,7 +73,8 @@ def group_json(group: tuple[Listed, ...]) -> str:
     )
 
 
-def _group_json(group: tuple[Listed, ...]) -> str:
+def memoised_group_json(group: tuple[Listed, ...]) -> str:
+    """group_json of a memoised group (the same tuple from request to request), made once."""
     text = _GROUP_JSON.get(id(group))
     if text is None:
         if len(_GROUP_JSON) >= _MAX_GROUP_JSON:
@@ -126,7 +127,8 @@ def render_json_fast(selection: Selection, *, table_version: int) -> bytes:
     """render_json(selection_document(..., explain=False)) from memoised pieces: the collection's head and the
     entries repeat from one request to the next."""
     memo = _GROUP_JSON.get  # the hit inline: eleven groups an answer, each a call saved
-    entries = ",".join([hit[1] if (hit := memo(id(group))) else _group_json(group) for group in selection.groups])
+    groups = selection.groups
+    entries = ",".join([hit[1] if (hit := memo(id(group))) else memoised_group_json(group) for group in groups])
     return json_answer(selection.collection, selection.client, selection.country, selection.continent, entries,
                        table_version=table_version)  # fmt: skip
 

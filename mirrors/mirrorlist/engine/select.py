@@ -209,8 +209,8 @@ class _Lookup:
 
     # ---- tiers --------------------------------------------------------------------------------------
 
-    def bucket(self, kind: str, code: str | None, host_ids: Iterable[int]) -> _TierBucket:
-        key = (kind, code, self.schemes, self.client.family)
+    def bucket(self, tier: str, code: str | None, host_ids: Iterable[int]) -> _TierBucket:
+        key = (tier, code, self.schemes, self.client.family)
         made = self.collection.memo.get(key)
         if made is None:  # made once per table and variant; a race makes the same bucket twice, harmlessly
             hosts = [self.table.hosts[host_id] for host_id in host_ids if self.usable_urls(host_id)]
@@ -218,7 +218,7 @@ class _Lookup:
                 Bucket.of(hosts),
                 tuple(host.id for host in hosts),
                 frozenset(index for index, host in enumerate(hosts) if host.private or host.allowed_countries),
-                tuple(self._make_entries(host, kind, "") for host in hosts),
+                tuple(self._make_entries(host, tier, "") for host in hosts),
             )
         return made
 
@@ -233,14 +233,16 @@ class _Lookup:
 
         return check
 
-    def add_tier(self, tier: str, host_ids: tuple[int, ...], reason: str, *, kind: str = "", code=None,
+    def add_tier(self, tier: str, host_ids: tuple[int, ...], reason: str, *, bucketed: bool = False, code=None,
                  limit: int | None = None) -> None:  # fmt: skip
+        """Add up to the room left of the tier's eligible hosts, in weighted random order. Bucketed tiers
+        (country, continent, world) draw from a bucket made once per table and variant."""
         listed = self.listed_hosts
         room = min(self.query.max_mirrors, limit or self.query.max_mirrors) - len(listed)
         if room <= 0 or not host_ids:
             return
-        if kind:
-            made = self.bucket(kind, code, host_ids)
+        if bucketed:
+            made = self.bucket(tier, code, host_ids)
             bucket = made.bucket
             if len(bucket.hosts) > max(room, DRAW_THRESHOLD):
                 ordered = weighted_draw(bucket, room, self.factor, self._rng, self.eligible(tier))
@@ -298,7 +300,7 @@ class _Lookup:
             self.add_tier("asn", table.by_asn.get(client.asn, ()), f"client in AS{client.asn}" if explain else "")
         if selection.country:
             reason = f"in {selection.country}" if explain else ""
-            self.add_tier("country", collection.by_country.get(selection.country, ()), reason, kind="country",
+            self.add_tier("country", collection.by_country.get(selection.country, ()), reason, bucketed=True,
                           code=selection.country)  # fmt: skip
         if selection.continent:
             reason = ""
@@ -308,10 +310,10 @@ class _Lookup:
                     f" (redirect for {selection.country})" if redirected else ""
                 )
             self.add_tier("continent", collection.by_continent.get(selection.continent, ()), reason,
-                          kind="continent", code=selection.continent)  # fmt: skip
+                          bucketed=True, code=selection.continent)  # fmt: skip
         minimum = self.query.min_mirrors
         reason = f"rest of the world: fewer than {minimum} mirrors listed before" if explain else ""
-        self.add_tier("world", collection.public_hosts, reason, kind="world", limit=minimum)
+        self.add_tier("world", collection.public_hosts, reason, bucketed=True, limit=minimum)
         origin = origin_group(collection, self.query, origin_url)
         if origin:
             selection.groups.append(origin)

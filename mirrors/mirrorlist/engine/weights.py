@@ -29,7 +29,8 @@ from mirrors.mirrorlist.engine.table import HostEntry
 DISTANCE_HALF_KM = 1000.0
 UNKNOWN_FACTOR = 0.5
 _EARTH_RADIUS_KM = 6371.0
-_KM_PER_RADIAN_PER_HALF = _EARTH_RADIUS_KM / DISTANCE_HALF_KM
+# The distance factor's km per radian of arc, over DISTANCE_HALF_KM (engine/_fastselect.pyx takes it too).
+KM_PER_RADIAN_PER_HALF = _EARTH_RADIUS_KM / DISTANCE_HALF_KM
 _PI, _TAU = math.pi, 2 * math.pi
 # A bucket keeps the exponents of this many client places (a GeoIP City database has some tens of thousands
 # of locations; clients cluster in far fewer), then starts again.
@@ -51,7 +52,7 @@ def _factor(client: Position, host: Position | None) -> float:
     if host is None:
         return UNKNOWN_FACTOR
     dlon = (host[1] - client[1] + _PI) % _TAU - _PI
-    return 1.0 / (1.0 + _KM_PER_RADIAN_PER_HALF * math.hypot(dlon * (client[2] + host[2]) * 0.5, host[0] - client[0]))
+    return 1.0 / (1.0 + KM_PER_RADIAN_PER_HALF * math.hypot(dlon * (client[2] + host[2]) * 0.5, host[0] - client[0]))
 
 
 class DistanceFactor:
@@ -128,21 +129,6 @@ def bucket_indices(bucket: Bucket, place: Position | None, rng: random.Random) -
     random_ = rng.random
     keys = [random_() ** exponent for exponent in bucket.exponents(place)]
     return sorted(range(len(keys)), key=keys.__getitem__, reverse=True)
-
-
-def bucket_order(
-    bucket: Bucket, count: int, factor: DistanceFactor, rng: random.Random, eligible: Callable[[HostEntry], bool]
-) -> list[HostEntry]:
-    """Up to `count` eligible hosts of a small bucket in weighted random order."""
-    chosen: list[HostEntry] = []
-    hosts = bucket.hosts
-    for index in bucket_indices(bucket, factor.place, rng):
-        host = hosts[index]
-        if eligible(host):
-            chosen.append(host)
-            if len(chosen) == count:
-                break
-    return chosen
 
 
 def weighted_draw(
