@@ -109,6 +109,8 @@ cdef class Variant:
         country_index: code -> bit; entries: per tier a list of each host's JSON entries; the buckets: code ->
         host indices; world: host indices."""
         cdef int n = len(host_ids), i, j, offset
+        if self.inverse_bandwidth != NULL:
+            raise RuntimeError("a Variant is made once")
         self.count = n
         self.km_per_radian_per_half, self.unknown_factor = km_per_radian_per_half, unknown_factor
         self.words = max(1, (len(country_index) + 63) // 64)
