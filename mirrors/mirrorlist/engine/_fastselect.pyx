@@ -197,9 +197,9 @@ cdef class Variant:
                location, int max_mirrors, int min_mirrors):
         """The JSON entries of the listed hosts, in order, joined by commas. netblock_groups: the host ids of
         the client's netblocks, most specific first; asn_host_ids: those of its ASN (None: no ASN known);
-        country and continent: the buckets to use
-        (the selection's, after redirects); client_country and query_country: what eligibility compares;
-        location: the client's (latitude, longitude, cosine) in radians, or None."""
+        country and continent: the buckets to use (the selection's, after redirects); client_country and
+        query_country: what eligibility compares; location: the client's (latitude, longitude, cosine) in
+        radians, or None."""
         cdef int n = self.count, listed_count = 0, room, tier, m, i, k, best, start, length
         cdef int country_a = -2, country_b = -2, countries = 0
         cdef bint located = location is not None
