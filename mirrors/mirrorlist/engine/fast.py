@@ -15,12 +15,11 @@ from pathlib import Path
 from types import ModuleType
 
 from mirrors.geo_tables import COUNTRY_CONTINENT
-from mirrors.mirrorlist.engine.render import group_json, json_answer, memoised_group_json
+from mirrors.mirrorlist.engine.render import entry_json_head, json_answer, memoised_group_json, tiers_json
 from mirrors.mirrorlist.engine.select import (
     TIERS,
     Client,
     Query,
-    listed_entries,
     origin_group,
     query_schemes,
     selection_place,
@@ -69,6 +68,7 @@ def build_variant(table: Table, collection: CollectionEntry, schemes: tuple[str,
     hosts = [table.hosts[host_id] for host_id in host_ids]
     index_of = {host_id: index for index, host_id in enumerate(host_ids)}
     codes = sorted(set(COUNTRY_CONTINENT).union(*(host.allowed_countries for host in hosts)))
+    heads = [[entry_json_head(u.url, host.name, host.country) for u in usable[host.id]] for host in hosts]
 
     def indices(ids: tuple[int, ...]) -> list[int]:
         return [index_of[host_id] for host_id in ids if host_id in index_of]
@@ -80,9 +80,7 @@ def build_variant(table: Table, collection: CollectionEntry, schemes: tuple[str,
         private=[host.private for host in hosts],
         allowed_countries=[host.allowed_countries for host in hosts],
         country_index={code: bit for bit, code in enumerate(codes)},
-        entries=[
-            [group_json(listed_entries(host, tier, "", usable[host.id])) for host in hosts] for tier in _DRAWN_TIERS
-        ],
+        entries=[[tiers_json(host_heads, tier) for host_heads in heads] for tier in _DRAWN_TIERS],
         country_buckets={code: indices(ids) for code, ids in collection.by_country.items()},
         continent_buckets={code: indices(ids) for code, ids in collection.by_continent.items()},
         world=indices(collection.public_hosts),

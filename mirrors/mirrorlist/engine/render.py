@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -66,11 +67,20 @@ _GROUP_JSON: dict[int, tuple[tuple[Listed, ...], str]] = {}
 _MAX_GROUP_JSON = 65536
 
 
+def entry_json_head(url: str, host: str, country: str | None) -> str:
+    """An entry's JSON object up to its tier's value: the tier and the closing brace follow (tiers_json)."""
+    return _dumps({"url": url, "host": host, "country": country})[:-1] + ',"tier":'
+
+
+def tiers_json(heads: Sequence[str], tier: str) -> str:
+    """A listed host's entries, from their heads, as the JSON objects of the "mirrors" array, comma-separated."""
+    tail = _quote(tier) + "}"
+    return ",".join(head + tail for head in heads)
+
+
 def group_json(group: tuple[Listed, ...]) -> str:
     """A listed host's entries as the JSON objects of the answer's "mirrors" array, comma-separated."""
-    return ",".join(
-        _dumps({"url": entry.url, "host": entry.host, "country": entry.country, "tier": entry.tier}) for entry in group
-    )
+    return ",".join(entry_json_head(entry.url, entry.host, entry.country) + _quote(entry.tier) + "}" for entry in group)
 
 
 def memoised_group_json(group: tuple[Listed, ...]) -> str:
