@@ -217,3 +217,16 @@ def test_without_the_compiled_lookup_the_caller_asks_the_python_one(monkeypatch)
     h = host("m.example.org")
     tbl = table([h], [url(h)])
     assert fast.fast_json_answer(tbl, tbl.collections["full"], client("203.0.113.1"), Query(), origin_url=None) is None
+
+
+@needs_compiled
+def test_a_collection_without_usable_mirrors_answers_the_origin_alone():
+    v6_only = host("v6.example.org")
+    tbl = table([v6_only], [url(v6_only, ipv4=False, ipv6=True)])
+    assert _compiled(tbl, client("203.0.113.1", country="DE", continent="EU")) == [("origin", "origin")]
+    assert _compiled(tbl, client("2001:db8::1", country="DE", continent="EU")) == [
+        ("v6.example.org", "country"),
+        ("origin", "origin"),
+    ]
+    empty = table([], [])
+    assert _compiled(empty, client("203.0.113.1")) == [("origin", "origin")]
