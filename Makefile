@@ -29,11 +29,11 @@ $(VENV)/.installed-test: pyproject.toml client/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e client/
 	touch $@ $(VENV)/.installed
 
-# The compiled mirrorlist lookup, rebuilt when its source changes; without it the Python lookup serves.
-FASTSELECT := $(VENV)/.fastselect
+# The compiled mirrorlist lookup, rebuilt when its source changes and tried again while it is missing; when it
+# cannot be built (no C compiler) the Python lookup serves and make goes on.
+FASTSELECT := mirrors/mirrorlist/engine/_fastselect$(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
 $(FASTSELECT): mirrors/mirrorlist/engine/_fastselect.pyx mirrors/mirrorlist/engine/build_fast.py | $(VENV)/.installed
 	-$(BIN)/python -m mirrors.mirrorlist.engine.build_fast
-	touch $@
 
 setup: $(VENV)/.installed $(FASTSELECT)
 setup-test: $(VENV)/.installed-test $(FASTSELECT)

@@ -33,8 +33,8 @@ def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no or on/off")
 
 
-def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    """Read an integer variable with a lower bound."""
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """Read an integer variable with a lower bound (and an upper one when given)."""
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -44,6 +44,8 @@ def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
     if value < minimum:
         raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be at most {maximum}")
     return value
 
 

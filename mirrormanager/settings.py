@@ -158,9 +158,9 @@ GEOIP_ASN_DB = ENV.get("GEOIP_ASN_DB") or None
 # Networks whose X-Forwarded-For is believed (the right-most address not in them is the client).
 TRUSTED_PROXIES = env_cidrs(ENV, "TRUSTED_PROXIES")
 # The world tier is added while fewer than this many mirrors are listed.
-MIRRORLIST_MIN_MIRRORS = env_int(ENV, "MIRRORLIST_MIN_MIRRORS", 5, minimum=1)
+MIRRORLIST_MIN_MIRRORS = env_int(ENV, "MIRRORLIST_MIN_MIRRORS", 5, minimum=1, maximum=1000)
 # An answer lists at most this many mirror hosts (then the origin), best first.
-MIRRORLIST_MAX_MIRRORS = env_int(ENV, "MIRRORLIST_MAX_MIRRORS", 10, minimum=1)
+MIRRORLIST_MAX_MIRRORS = env_int(ENV, "MIRRORLIST_MAX_MIRRORS", 10, minimum=1, maximum=1000)
 # How often each web process looks for a new table (local file stat in requests, source poll in a thread).
 MIRRORLIST_REFRESH_SECONDS = env_float(ENV, "MIRRORLIST_REFRESH_SECONDS", 1.0, minimum=0.05, maximum=60.0)
 MIRRORLIST_POLL = env_bool(ENV, "MIRRORLIST_POLL", True)

@@ -67,6 +67,9 @@ def test_env_int_refuses_garbage_and_out_of_range():
         env_int({"N": "eight"}, "N", 1)
     with pytest.raises(ImproperlyConfigured, match="at least 1"):
         env_int({"N": "0"}, "N", 1, minimum=1)
+    assert env_int({"N": "1000"}, "N", 1, minimum=1, maximum=1000) == 1000
+    with pytest.raises(ImproperlyConfigured, match="at most 1000"):  # MIRRORLIST_MAX_MIRRORS=2**31
+        env_int({"N": str(2**31)}, "N", 1, minimum=1, maximum=1000)
 
 
 def test_env_float_refuses_garbage_and_out_of_range():

@@ -111,6 +111,16 @@ cdef class Variant:
         cdef int n = len(host_ids), i, j, offset
         if self.inverse_bandwidth != NULL:
             raise RuntimeError("a Variant is made once")
+        # The lookup reads these without bounds checks: every length and index is checked here, once.
+        for name, values in (("inverse_bandwidths", inverse_bandwidths), ("positions", positions),
+                             ("private", private), ("allowed_countries", allowed_countries)):
+            if len(values) != n:
+                raise ValueError(f"{name}: {len(values)} values for {n} hosts")
+        if len(entries) != 5 or any(len(tier) != n for tier in entries):
+            raise ValueError("entries: five tiers of one JSON text per host are needed")
+        for indices in (*country_buckets.values(), *continent_buckets.values(), world):
+            if any(not 0 <= index < n for index in indices) or len(set(indices)) != len(indices):
+                raise ValueError("a bucket holds an index that is not a host's, or one twice")
         self.count = n
         self.km_per_radian_per_half, self.unknown_factor = km_per_radian_per_half, unknown_factor
         self.words = max(1, (len(country_index) + 63) // 64)
@@ -238,6 +248,8 @@ cdef class Variant:
                     room = (min(max_mirrors, min_mirrors) if tier == WORLD else max_mirrors) - listed_count
                     if room <= 0 or not group:
                         continue
+                    # listed[i]: 0 free, 1 listed, 2 a candidate of this group (so that a host named twice in
+                    # a group is one candidate, and m never exceeds n).
                     m = 0
                     if tier <= ASN:
                         for host_id in group:
@@ -246,6 +258,7 @@ cdef class Variant:
                                 continue
                             i = index
                             if not listed[i] and not self._refused(i, True, country_a, country_b, countries):
+                                listed[i] = 2
                                 candidates[m] = i
                                 m += 1
                     else:
@@ -253,6 +266,7 @@ cdef class Variant:
                         for k in range(start, start + length):
                             i = self.buckets[k]
                             if not listed[i] and not self._refused(i, False, country_a, country_b, countries):
+                                listed[i] = 2
                                 candidates[m] = i
                                 m += 1
                     for k in range(m):
@@ -270,6 +284,8 @@ cdef class Variant:
                         m -= 1
                         candidates[best], keys[best] = candidates[m], keys[m]
                         room -= 1
+                    for k in range(m):  # the candidates not drawn are free again for later tiers
+                        listed[candidates[k]] = 0
             return ",".join(parts)
         finally:
             PyMem_Free(listed)

@@ -37,9 +37,15 @@ def build() -> Path:
              f'-DMM_SOURCE_SHA256="{digest}"', str(c_file), "-o", str(built), "-lm"],
             check=True,
         )  # fmt: skip
-        staged = out.with_name(out.name + ".new")
-        staged.write_bytes(built.read_bytes())
-        os.replace(staged, out)  # atomic: a running server keeps the file it mapped
+        fd, staged = tempfile.mkstemp(dir=out.parent, prefix=".fastselect-", suffix=".so")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(built.read_bytes())
+            os.chmod(staged, 0o644)  # mkstemp makes it 0600: other users (a web server) must read it
+            os.replace(staged, out)  # atomic: a running server keeps the file it mapped
+        except BaseException:
+            Path(staged).unlink(missing_ok=True)
+            raise
     return out
 
 

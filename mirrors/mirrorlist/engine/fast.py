@@ -33,10 +33,6 @@ SOURCE = Path(__file__).with_name("_fastselect.pyx")
 _DRAWN_TIERS = TIERS[:5]  # netblock, asn, country, continent, world: the origin is added here
 
 
-def _seed() -> None:
-    compiled.seed(os.urandom(32))
-
-
 def _load() -> ModuleType | None:
     try:
         from mirrors.mirrorlist.engine import _fastselect
@@ -53,11 +49,16 @@ def _load() -> ModuleType | None:
     return _fastselect
 
 
+def _seed(module: ModuleType) -> None:
+    module.seed(os.urandom(32))
+
+
 compiled = _load()
 if compiled is not None:
-    _seed()
-    # Workers forked from a preloaded master must not all draw the same orders.
-    os.register_at_fork(after_in_child=_seed)
+    _seed(compiled)
+    # Workers forked from a preloaded master must not all draw the same orders. Bound to the module: tests
+    # set `compiled` to None for a while.
+    os.register_at_fork(after_in_child=lambda module=compiled: _seed(module))
 
 
 def build_variant(table: Table, collection: CollectionEntry, schemes: tuple[str, ...], family: int):

@@ -238,7 +238,7 @@ class _Lookup:
         """Add up to the room left of the tier's eligible hosts, in weighted random order. Bucketed tiers
         (country, continent, world) draw from a bucket made once per table and variant."""
         listed = self.listed_hosts
-        room = min(self.query.max_mirrors, limit or self.query.max_mirrors) - len(listed)
+        room = (self.query.max_mirrors if limit is None else min(self.query.max_mirrors, limit)) - len(listed)
         if room <= 0 or not host_ids:
             return
         if bucketed:

@@ -1,5 +1,6 @@
 """The compiled anonymous lookup against the Python one: the same tiers, eligibility and weighted draws."""
 
+import dataclasses
 import json
 import logging
 import os
@@ -230,3 +231,37 @@ def test_a_collection_without_usable_mirrors_answers_the_origin_alone():
     ]
     empty = table([], [])
     assert _compiled(empty, client("203.0.113.1")) == [("origin", "origin")]
+
+
+@needs_compiled
+def test_a_host_named_twice_in_a_group_is_one_candidate():
+    # Tables never repeat a host in a group (the prefix index and the ASN map are sets); the compiled lookup
+    # does not rely on it: its buffers are sized to the hosts.
+    h = host("m.example.org", asn=64500)
+    tbl = dataclasses.replace(table([h], [url(h)]), by_asn={64500: (h.id,) * 5000})
+    for _ in range(20):
+        assert _compiled(tbl, client("203.0.113.1", asn=64500)) == [("m.example.org", "asn"), ("origin", "origin")]
+
+
+@needs_compiled
+def test_a_variant_checks_what_it_is_given():
+    h = host("m.example.org")
+    made = dict(
+        host_ids=[h.id], inverse_bandwidths=[0.01], positions=[None], private=[False],
+        allowed_countries=[frozenset()], country_index={"DE": 0}, entries=[["{}"]] * 5, country_buckets={"DE": [0]},
+        continent_buckets={}, world=[0], km_per_radian_per_half=6.371, unknown_factor=0.5,
+    )  # fmt: skip
+    assert fast.compiled.Variant(**made).select([], None, "DE", None, "DE", None, None, 10, 5) == "{}"
+    for wrong in ({"world": [5_000_000]}, {"country_buckets": {"DE": [0, 0]}}, {"positions": []},
+                  {"entries": [["{}"]] * 4}, {"inverse_bandwidths": [0.01, 0.02]}):  # fmt: skip
+        with pytest.raises(ValueError):
+            fast.compiled.Variant(**{**made, **wrong})
+
+
+def test_a_minimum_of_zero_adds_no_world_tier_in_either_lookup():
+    hosts = [host(f"w{i}.example.org", country="JP", continent="AS") for i in range(3)]
+    tbl = table(hosts, [url(h) for h in hosts])
+    who = client("203.0.113.1", country="DE", continent="EU")
+    assert _python(tbl, who, Query(min_mirrors=0)) == [("origin", "origin")]
+    if fast.compiled is not None:
+        assert _compiled(tbl, who, Query(min_mirrors=0)) == [("origin", "origin")]
