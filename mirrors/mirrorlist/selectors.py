@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mirrors.mirrorlist import runtime
+from mirrors.mirrorlist.engine import fast
 
 
 def mirrorlist_health() -> dict[str, Any]:
@@ -15,6 +16,12 @@ def mirrorlist_health() -> dict[str, Any]:
     table = holder.current
     geo = runtime.geo()
     location, asn = geo.location.status(), geo.asn.status()
+    enabled = runtime.config().compiled_lookup
+    lookup_note = ""
+    if not enabled:
+        lookup_note = "MIRRORLIST_COMPILED is off"
+    elif fast.compiled is None:
+        lookup_note = "the compiled lookup is not built, or was built from another source: make setup builds it"
     return {
         "ok": True,
         "table_version": table.version if table else None,
@@ -25,6 +32,9 @@ def mirrorlist_health() -> dict[str, Any]:
         "geo_note": location.error,
         "asn": "on" if asn.loaded else "off",
         "asn_note": asn.error,
+        # Which lookup answers anonymous JSON requests (the same results; the compiled one is faster).
+        "lookup": "compiled" if enabled and fast.compiled is not None else "python",
+        "lookup_note": lookup_note,
     }
 
 

@@ -192,3 +192,19 @@ def test_healthz_reports_geo_off_and_on(client, network, settings):
 def test_healthz_geo_on(client, network, geo_dbs):
     line = client.get("/healthz").json()["checks"]["mirrorlist"]
     assert (line["geo"], line["geo_database"], line["asn"]) == ("on", "GeoLite2-Country", "on")
+
+
+def test_healthz_says_which_lookup_answers(client, network, settings, monkeypatch):
+    from mirrors.mirrorlist.engine import fast
+
+    line = client.get("/healthz").json()["checks"]["mirrorlist"]
+    assert line["lookup"] == ("compiled" if fast.compiled else "python")
+    monkeypatch.setattr(fast, "compiled", None)
+    line = client.get("/healthz").json()["checks"]["mirrorlist"]
+    assert (line["lookup"], line["lookup_note"].split(":")[0]) == (
+        "python",
+        "the compiled lookup is not built, or was built from another source",
+    )
+    settings.MIRRORLIST_COMPILED = False
+    line = client.get("/healthz").json()["checks"]["mirrorlist"]
+    assert (line["lookup"], line["lookup_note"]) == ("python", "MIRRORLIST_COMPILED is off")
