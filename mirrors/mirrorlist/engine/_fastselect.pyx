@@ -121,6 +121,8 @@ cdef class Variant:
         for indices in (*country_buckets.values(), *continent_buckets.values(), world):
             if any(not 0 <= index < n for index in indices) or len(set(indices)) != len(indices):
                 raise ValueError("a bucket holds an index that is not a host's, or one twice")
+        if any(not 0 <= bit < len(country_index) for bit in country_index.values()):
+            raise ValueError("country_index: every bit must be below the number of codes")
         self.count = n
         self.km_per_radian_per_half, self.unknown_factor = km_per_radian_per_half, unknown_factor
         self.words = max(1, (len(country_index) + 63) // 64)

@@ -253,7 +253,8 @@ def test_a_variant_checks_what_it_is_given():
     )  # fmt: skip
     assert fast.compiled.Variant(**made).select([], None, "DE", None, "DE", None, None, 10, 5) == "{}"
     for wrong in ({"world": [5_000_000]}, {"country_buckets": {"DE": [0, 0]}}, {"positions": []},
-                  {"entries": [["{}"]] * 4}, {"inverse_bandwidths": [0.01, 0.02]}):  # fmt: skip
+                  {"entries": [["{}"]] * 4}, {"inverse_bandwidths": [0.01, 0.02]},
+                  {"country_index": {"DE": 64}}):  # fmt: skip
         with pytest.raises(ValueError):
             fast.compiled.Variant(**{**made, **wrong})
 
