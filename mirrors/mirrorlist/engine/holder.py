@@ -1,11 +1,10 @@
 """The table a web process serves: one reference, swapped atomically when a newer snapshot appears.
 
-Requests read `holder.table()`. A daemon thread, at most once per refresh interval, stats the local cache
-file (cheap) and picks up a snapshot a sibling process wrote, then asks the shared source (the database or
-Redis, injected: this module has no database code) for its newest version, copies a new snapshot to the
-local cache file and swaps. Without that thread (poll off), requests stat the local file at the same pace.
-A request never waits for a rebuild, and loads a snapshot only when it has none; when the source is down
-the process keeps serving what it has, or what the local cache holds after a restart.
+Requests read `holder.table()`, which at most once per refresh interval stats the local cache file (cheap)
+and picks up a snapshot a sibling process wrote. A daemon thread asks the shared source (the database or
+Redis, injected: this module has no database code) for its newest version at the same pace, copies a new
+snapshot to the local cache file and swaps. A request never waits for a rebuild, and when the source is
+down the process keeps serving what it has, or what the local cache holds after a restart.
 """
 
 from __future__ import annotations
@@ -107,10 +106,7 @@ class TableHolder:
         now = time.monotonic()
         if now - self._checked >= self.refresh_seconds:
             self._checked = now
-            # With a poller, it reads a sibling's new snapshot from the local file too, off the request path
-            # (loading a large table takes tens of milliseconds): a request loads only when none is served.
-            if self._table is None or not (self.poll and self.source is not None):
-                self.check_local()
+            self.check_local()
             if self._table is None and self.source is not None:
                 self.poll_source_once()
             if self.poll and self.source is not None and self._poller_pid != os.getpid():
@@ -192,7 +188,6 @@ class TableHolder:
             time.sleep(self.refresh_seconds)
             if self._stopped:
                 break
-            self.check_local()
             self.poll_source_once()
             closer = getattr(self.source, "after_poll", None)
             if closer is not None:

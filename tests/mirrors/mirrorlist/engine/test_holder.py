@@ -61,14 +61,3 @@ def test_damaged_snapshots_are_refused(tmp_path):
     assert holder.poll_source_once() is False and holder.table() is None
     del source.blobs[4]
     assert holder.poll_source_once() is True and holder.table().version == 3
-
-
-def test_with_a_poller_a_request_never_loads_a_siblings_snapshot(tmp_path, monkeypatch):
-    cache_write(tmp_path / "c.bin", _blob(5))
-    holder = TableHolder(cache_path=tmp_path / "c.bin", source=FakeSource(), refresh_seconds=0, poll=True)
-    monkeypatch.setattr(holder, "_start_poller", lambda: None)  # its loop is what the test calls by hand
-    assert holder.table().version == 5  # nothing served yet: the first request loads the local cache
-    cache_write(tmp_path / "c.bin", _blob(6))
-    assert holder.table().version == 5  # a request does not load (tens of ms for a large table)
-    holder.check_local()  # the poller's turn (engine.holder._poll_forever)
-    assert holder.table().version == 6
