@@ -87,8 +87,8 @@ cdef class Variant:
     cdef char* restricted
     cdef uint64_t* allowed
     cdef int* buckets
-    cdef readonly dict index_of
-    cdef readonly dict country_index
+    cdef dict index_of
+    cdef dict country_index
     cdef dict country_buckets
     cdef dict continent_buckets
     cdef int world_start, world_length
@@ -198,12 +198,13 @@ cdef class Variant:
             return False
         if countries == 0:
             return not named
-        cdef uint64_t* allowed = self.allowed + i * self.words
-        if country_a != -2 and (country_a < 0 or not (allowed[country_a // 64] >> (country_a % 64)) & 1):
+        return not (self._serves(i, country_a) and self._serves(i, country_b))
+
+    cdef inline bint _serves(self, int i, int country) noexcept:
+        """Whether restricted host i serves this country bit (-2: no such country to check)."""
+        if country == -2:
             return True
-        if country_b != -2 and (country_b < 0 or not (allowed[country_b // 64] >> (country_b % 64)) & 1):
-            return True
-        return False
+        return country >= 0 and (self.allowed[i * self.words + country // 64] >> (country % 64)) & 1
 
     def select(self, list netblock_groups, asn_host_ids, country, continent, client_country, query_country,
                location, int max_mirrors, int min_mirrors):

@@ -79,8 +79,8 @@ def tiers_json(heads: Sequence[str], tier: str) -> str:
 
 
 def group_json(group: tuple[Listed, ...]) -> str:
-    """A listed host's entries as the JSON objects of the answer's "mirrors" array, comma-separated."""
-    return ",".join(entry_json_head(entry.url, entry.host, entry.country) + _quote(entry.tier) + "}" for entry in group)
+    """A listed host's entries (one tier: a group is one host's in one tier) as tiers_json makes them."""
+    return tiers_json([entry_json_head(entry.url, entry.host, entry.country) for entry in group], group[0].tier)
 
 
 def memoised_group_json(group: tuple[Listed, ...]) -> str:
